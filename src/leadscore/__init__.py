@@ -1,0 +1,3 @@
+"""leadscore: an open-source lead-scoring engine."""
+
+__version__ = "0.1.0"

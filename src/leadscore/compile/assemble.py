@@ -1,0 +1,314 @@
+"""Assemble one entity's scoring query from its rules' SQL.
+
+Stages (each a CTE over the previous one): ``rules`` (matched, counted, weight per rule) ->
+``points`` (weight x points) -> ``capped`` (rule-group caps) -> ``raw`` (sum per score) ->
+``bounded`` (score floors/ceilings) -> ``totaled`` -> ``graded``. Sums run left to right in model
+order, the order the reference evaluator uses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from leadscore.compile.context import AGG, BASE, EVENTS, Context
+from leadscore.compile.naming import (
+    GRADE_EPSILON,
+    adj_col,
+    grade_col,
+    raw_col,
+    rule_col,
+    score_col,
+)
+from leadscore.compile.rules import compile_rule
+from leadscore.compile.sqlutil import (
+    add_all,
+    case,
+    clamp,
+    col,
+    integer,
+    num,
+    to_double,
+)
+from leadscore.model.spec import EntitySection
+
+
+@dataclass
+class Compiled:
+    """A compiled entity query and the names of its output columns."""
+
+    entity: str
+    key: str
+    query: exp.Expression
+    columns: list[str] = field(default_factory=list)
+
+    def sql(self, dialect: str = "duckdb", pretty: bool = True) -> str:
+        from leadscore.compile.dialects import get_dialect
+
+        return get_dialect(dialect).sql(self.query, pretty=pretty)
+
+
+def _star_plus(source: str, extra: list[exp.Expression]) -> exp.Select:
+    return exp.select(exp.Star(), *extra).from_(source, copy=False)
+
+
+def assemble(
+    section: EntitySection,
+    ctx: Context,
+    key: str,
+    base: exp.Select,
+    passthrough: list[str],
+    events_source: exp.Expression | None = None,
+    events_filter: exp.Expression | None = None,
+    base_alias: str = "c",
+) -> Compiled:
+    """Build the query. ``base`` selects the key, ``passthrough`` columns, ``created_at_us`` and
+    nothing else; attribute columns are added here as the rules ask for them."""
+    rule_columns = {}
+    for _score_name, rule in section.rules:
+        rule_columns[rule.id] = compile_rule(rule, ctx)
+
+    ctes: list[tuple[str, exp.Expression]] = []
+    base_query = base.copy()
+    for name, index in ctx.attributes.items():
+        value = ctx.dialect.prop(exp.column("attributes", base_alias), name)
+        base_query = base_query.select(exp.alias_(value, f"a{index}"), copy=False)
+        if name in ctx.numeric_attributes:
+            base_query = base_query.select(
+                exp.alias_(ctx.dialect.parse_number(value.copy()), f"a{index}_num"), copy=False
+            )
+    ctes.append((BASE, base_query))
+
+    joins: list[tuple[str, str]] = []
+    if ctx.uses_events:
+        assert events_source is not None
+        ctes.append((EVENTS, _events_cte(ctx, events_source, events_filter)))
+        agg = exp.select(exp.column(key), *[exp.alias_(e, n) for n, e in ctx.aggregates.items()])
+        ctes.append((AGG, agg.from_(EVENTS).group_by(exp.column(key))))
+        joins.append((AGG, key))
+    for name, query in ctx.ctes:
+        ctes.append((name, query))
+        joins.append((name, key))
+
+    rules = exp.select(*[exp.column(c, BASE) for c in [key, *passthrough]]).from_(BASE)
+    for name, join_key in joins:
+        rules = rules.join(
+            name,
+            on=exp.EQ(this=exp.column(key, BASE), expression=exp.column(join_key, name)),
+            join_type="left",
+            copy=False,
+        )
+    columns: list[str] = [key, *passthrough]
+    for rule_id, out in rule_columns.items():
+        for part, expression in (
+            ("matched", out.matched),
+            ("counted", out.counted),
+            ("weight", out.weight),
+        ):
+            rules = rules.select(exp.alias_(expression, rule_col(rule_id, part)), copy=False)
+    ctes.append(("rules", rules))
+
+    # points: weight x the rule's points
+    point_exprs = []
+    for _score_name, rule in section.rules:
+        weight = col(rule_col(rule.id, "weight"))
+        point_exprs.append(
+            exp.alias_(
+                exp.Mul(this=weight, expression=num(rule.points)), rule_col(rule.id, "points")
+            )
+        )
+    ctes.append(("points", _star_plus("rules", point_exprs)))
+
+    # group caps: the adjustment that brings a group's sum within its bounds
+    adj_exprs = []
+    for score in section.scores.values():
+        for group, bounds in score.groups.items():
+            members = [col(rule_col(r.id, "points")) for r in score.rules if r.group == group]
+            group_sum = add_all(members)
+            capped = clamp(exp.Paren(this=group_sum), bounds.min, bounds.max)
+            adj_exprs.append(
+                exp.alias_(
+                    exp.Sub(this=capped, expression=exp.Paren(this=group_sum.copy())),
+                    adj_col(group),
+                )
+            )
+    ctes.append(("capped", _star_plus("points", adj_exprs)))
+
+    raw_exprs = []
+    for score_name, score in section.scores.items():
+        parts = [col(rule_col(r.id, "points")) for r in score.rules]
+        parts += [col(adj_col(group)) for group in score.groups]
+        raw_exprs.append(exp.alias_(add_all(parts), raw_col(score_name)))
+    ctes.append(("raw", _star_plus("capped", raw_exprs)))
+
+    bounded_exprs = [
+        exp.alias_(clamp(col(raw_col(name)), score.min, score.max), score_col(name))
+        for name, score in section.scores.items()
+    ]
+    ctes.append(("bounded", _star_plus("raw", bounded_exprs)))
+
+    weights = section.total_weights()
+    terms: list[exp.Expression] = [
+        exp.Mul(this=num(w), expression=col(score_col(name))) for name, w in weights.items()
+    ]
+    total_raw = add_all(terms)
+    total_min = section.total.min if section.total else None
+    total_max = section.total.max if section.total else None
+    ctes.append(
+        (
+            "totaled",
+            _star_plus(
+                "bounded",
+                [
+                    exp.alias_(total_raw, "total_raw"),
+                    exp.alias_(clamp(total_raw.copy(), total_min, total_max), "total"),
+                ],
+            ),
+        )
+    )
+
+    grade_exprs = []
+    for grading_name, grading in section.grades.items():
+        value = col("total" if grading.score == "total" else score_col(grading.score))
+        whens = [
+            (
+                exp.GTE(this=value.copy(), expression=num(band.min - GRADE_EPSILON)),
+                exp.Literal.string(band.grade),
+            )
+            for band in grading.bands
+            if band.min is not None
+        ]
+        grade_exprs.append(
+            exp.alias_(
+                case(whens, exp.Literal.string(grading.bands[-1].grade)), grade_col(grading_name)
+            )
+        )
+    ctes.append(("graded", _star_plus("totaled", grade_exprs)))
+
+    final_extra: list[exp.Expression] = []
+    if section.matrix is not None:
+        cell = exp.DPipe(
+            this=col(grade_col(section.matrix.rows)),
+            expression=col(grade_col(section.matrix.columns)),
+        )
+        final_extra.append(exp.alias_(cell, "matrix"))
+    primary = section.primary()
+    grade_expr: exp.Expression
+    stage_expr: exp.Expression
+    if primary is None:
+        grade_expr, stage_expr = exp.Null(), exp.Null()
+    elif primary == "matrix":
+        assert section.matrix is not None
+        grade_expr = exp.DPipe(
+            this=col(grade_col(section.matrix.rows)),
+            expression=col(grade_col(section.matrix.columns)),
+        )
+        whens = []
+        for stage, cells in section.matrix.stages.items():
+            whens.append(
+                (
+                    exp.In(
+                        this=grade_expr.copy(), expressions=[exp.Literal.string(c) for c in cells]
+                    ),
+                    exp.Literal.string(stage),
+                )
+            )
+        stage_expr = case(whens, exp.Null()) if whens else exp.Null()
+    else:
+        grade_expr = col(grade_col(primary))
+        grading = section.grades[primary]
+        whens = [
+            (
+                exp.EQ(this=grade_expr.copy(), expression=exp.Literal.string(b.grade)),
+                exp.Literal.string(b.stage),
+            )
+            for b in grading.bands
+            if b.stage is not None
+        ]
+        stage_expr = case(whens, exp.Null()) if whens else exp.Null()
+    final_extra.append(exp.alias_(exp.cast(grade_expr, "text"), "grade"))
+    final_extra.append(exp.alias_(exp.cast(stage_expr, "text"), "stage"))
+
+    # output columns in a readable order
+    out_cols: list[exp.Expression] = [col(c) for c in [key, *passthrough]]
+    names = [key, *passthrough]
+    for name in section.scores:
+        out_cols.append(col(score_col(name)))
+        names.append(score_col(name))
+    out_cols += [col("total"), col("total_raw")]
+    names += ["total", "total_raw"]
+    for grading_name in section.grades:
+        out_cols.append(col(grade_col(grading_name)))
+        names.append(grade_col(grading_name))
+    out_cols += final_extra
+    names += (["matrix"] if section.matrix is not None else []) + ["grade", "stage"]
+    for name in section.scores:
+        out_cols.append(col(raw_col(name)))
+        names.append(raw_col(name))
+    for score in section.scores.values():
+        for group in score.groups:
+            out_cols.append(col(adj_col(group)))
+            names.append(adj_col(group))
+    for _score_name, rule in section.rules:
+        for part in ("points", "matched", "counted", "weight"):
+            out_cols.append(col(rule_col(rule.id, part)))
+            names.append(rule_col(rule.id, part))
+
+    final = exp.select(*out_cols).from_("graded")
+    for name, query in ctes:
+        final = final.with_(name, as_=query, copy=False)
+    return Compiled(entity="", key=key, query=final, columns=names)
+
+
+def _events_cte(
+    ctx: Context, source: exp.Expression, extra_filter: exp.Expression | None
+) -> exp.Select:
+    ts = exp.column("ts_us", "e")
+    conditions: list[exp.Expression] = [exp.LTE(this=ts, expression=ctx.t)]
+    if ctx.max_window_us is not None:
+        lower = exp.Sub(this=ctx.t, expression=integer(ctx.max_window_us))
+        conditions.append(exp.GT(this=ts.copy(), expression=lower))
+    if ctx.event_types is not None:
+        types = sorted(ctx.event_types)
+        conditions.append(
+            exp.In(this=exp.column("type", "e"), expressions=[exp.Literal.string(t) for t in types])
+        )
+    if extra_filter is not None:
+        conditions.append(extra_filter)
+    select = exp.select(
+        exp.column("contact_id", "e").as_("contact_id"),
+        exp.column("ts_us", "e").as_("ts_us"),
+        exp.column("type", "e").as_("type"),
+        exp.alias_(exp.Sub(this=ctx.t, expression=ts.copy()), "age_us"),
+    ).from_(exp.alias_(source, "e", table=True))
+    for name, index in ctx.properties.items():
+        value = ctx.dialect.prop(exp.column("properties", "e"), name)
+        types_needed = ctx.property_types.get(name)
+        if types_needed is not None and (
+            ctx.event_types is None or types_needed != ctx.event_types
+        ):
+            value = case(
+                [
+                    (
+                        exp.In(
+                            this=exp.column("type", "e"),
+                            expressions=[exp.Literal.string(t) for t in sorted(types_needed)],
+                        ),
+                        value,
+                    )
+                ],
+                None,
+            )
+        select = select.select(exp.alias_(value, f"p{index}"), copy=False)
+        if name in ctx.numeric_properties:
+            select = select.select(
+                exp.alias_(ctx.dialect.parse_number(value.copy()), f"p{index}_num"), copy=False
+            )
+    where = conditions[0]
+    for condition in conditions[1:]:
+        where = exp.And(this=where, expression=condition)
+    return select.where(where, copy=False)
+
+
+__all__ = ["Compiled", "assemble", "to_double"]

@@ -1,0 +1,134 @@
+"""The state shared by rule compilers while one entity's query is assembled.
+
+A rule compiler asks the context for attribute and property values, registers the aggregates it
+needs over the as-of events, and may add a ranked CTE. The assembler (:mod:`.contacts`) turns the
+registrations into one query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from leadscore.compile.dialects import Dialect
+from leadscore.compile.predicates import PredicateCompiler
+from leadscore.compile.sqlutil import and_all, col, integer, to_double
+from leadscore.model.predicates import Predicate
+
+BASE = "base"
+EVENTS = "ev"
+AGG = "agg"
+
+
+@dataclass
+class RuleColumns:
+    """A rule's outputs at the rules stage: events matched, counted, effective weight."""
+
+    matched: exp.Expression
+    counted: exp.Expression
+    weight: exp.Expression
+
+
+@dataclass
+class Context:
+    dialect: Dialect
+    as_of_us: int
+    attributes: dict[str, int] = field(default_factory=dict)
+    numeric_attributes: set[str] = field(default_factory=set)
+    properties: dict[str, int] = field(default_factory=dict)
+    property_types: dict[str, set[str] | None] = field(default_factory=dict)
+    numeric_properties: set[str] = field(default_factory=set)
+    event_types: set[str] | None = field(default_factory=set)
+    max_window_us: int | None = 0
+    aggregates: dict[str, exp.Expression] = field(default_factory=dict)
+    ctes: list[tuple[str, exp.Expression]] = field(default_factory=list)
+    uses_events: bool = False
+    key: str = "contact_id"
+    model: object = None  # the whole model, for roll-ups that read contact gradings
+    # accounts and deals: (columns) -> a query of (key, columns...) over their contacts' scores
+    members: Callable[[list[str]], exp.Select] | None = None
+
+    @property
+    def t(self) -> exp.Expression:
+        return integer(self.as_of_us)
+
+    # attributes of the entity (columns of the base CTE)
+    def attribute(self, name: str) -> exp.Expression:
+        index = self.attributes.setdefault(name, len(self.attributes))
+        return col(f"a{index}", BASE)
+
+    def attribute_number(self, name: str) -> exp.Expression:
+        self.attribute(name)
+        self.numeric_attributes.add(name)
+        return col(f"a{self.attributes[name]}_num", BASE)
+
+    def attribute_predicate(self, predicate: Predicate) -> exp.Expression:
+        return PredicateCompiler(self.dialect, self.attribute, self.attribute_number).compile(
+            predicate
+        )
+
+    # events (columns of the ev CTE)
+    def _property(self, name: str, types: list[str] | None) -> int:
+        index = self.properties.setdefault(name, len(self.properties))
+        known = self.property_types.get(name, set())
+        if types is None or known is None:
+            self.property_types[name] = None
+        else:
+            self.property_types[name] = known | set(types)
+        return index
+
+    def property_predicate(self, predicate: Predicate, types: list[str] | None) -> exp.Expression:
+        def value(name: str) -> exp.Expression:
+            return col(f"p{self._property(name, types)}", EVENTS)
+
+        def number(name: str) -> exp.Expression:
+            self.numeric_properties.add(name)
+            return col(f"p{self._property(name, types)}_num", EVENTS)
+
+        return PredicateCompiler(self.dialect, value, number).compile(predicate)
+
+    def select_events(
+        self, types: list[str] | None, where: Predicate | None, window_us: int | None
+    ) -> exp.Expression:
+        """The condition that selects a rule's events among the as-of events."""
+        self.uses_events = True
+        if types is None or self.event_types is None:
+            self.event_types = None
+        else:
+            self.event_types |= set(types)
+        if window_us is None or self.max_window_us is None:
+            self.max_window_us = None
+        else:
+            self.max_window_us = max(self.max_window_us, window_us)
+        parts: list[exp.Expression] = []
+        if types is not None:
+            type_col = col("type", EVENTS)
+            if len(types) == 1:
+                parts.append(exp.EQ(this=type_col, expression=exp.Literal.string(types[0])))
+            else:
+                parts.append(
+                    exp.In(this=type_col, expressions=[exp.Literal.string(t) for t in types])
+                )
+        if where is not None:
+            parts.append(self.property_predicate(where, types))
+        if window_us is not None:
+            parts.append(exp.LT(this=col("age_us", EVENTS), expression=integer(window_us)))
+        return and_all(parts)
+
+    def aggregate(self, name: str, expression: exp.Expression) -> exp.Expression:
+        """Register ``expression`` (an aggregate over ev) as ``agg.name``; return its column."""
+        self.aggregates[name] = expression
+        return col(name, AGG)
+
+    def add_cte(self, name: str, query: exp.Expression) -> None:
+        self.ctes.append((name, query))
+
+    def decay(self, age_us: exp.Expression, half_life_us: int) -> exp.Expression:
+        """``0.5 ** (age / half_life)`` on doubles, as the reference computes it."""
+        ratio = exp.Div(this=to_double(age_us), expression=to_double(integer(half_life_us)))
+        return exp.Pow(
+            this=exp.Cast(this=exp.Literal.number("0.5"), to=exp.DataType.build("double")),
+            expression=ratio,
+        )

@@ -1,0 +1,124 @@
+"""What differs between engines, in one place.
+
+Each dialect is a short table of overrides on the portable defaults. The compiler asks the
+dialect for these building blocks and never branches on the dialect's name itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from leadscore.errors import LeadscoreError, did_you_mean, one_of
+from leadscore.model import regex
+from leadscore.values import ASCII_LOWER, ASCII_UPPER, NUMBER_BODY
+
+
+def func(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def text(value: str) -> exp.Literal:
+    return exp.Literal.string(value)
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """The portable defaults; subclasses override what their engine does differently."""
+
+    name: str = "duckdb"
+    sqlglot_name: str = "duckdb"
+    regex_flavor: regex.Flavor = "re2"
+    eol: str = "$"
+
+    def prop(self, column: exp.Expression, key: str) -> exp.Expression:
+        """The text value of ``key`` in a flat JSON object column (NULL when absent)."""
+        return func("json_extract_string", column, text(f'$."{key}"'))
+
+    def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
+        """True when ``pattern`` (already written for this engine) occurs in ``value``."""
+        return func("regexp_matches", value, text(pattern))
+
+    def contains(self, value: exp.Expression, needle: exp.Expression) -> exp.Expression:
+        return func("contains", value, needle)
+
+    def starts_with(self, value: exp.Expression, prefix: exp.Expression) -> exp.Expression:
+        return func("starts_with", value, prefix)
+
+    def ends_with(self, value: exp.Expression, suffix: exp.Expression) -> exp.Expression:
+        return func("ends_with", value, suffix)
+
+    def ascii_lower(self, value: exp.Expression) -> exp.Expression:
+        return func("translate", value, text(ASCII_UPPER), text(ASCII_LOWER))
+
+    def parse_number(self, value: exp.Expression) -> exp.Expression:
+        """The strict number in a text value, else NULL (see :mod:`leadscore.values`)."""
+        anchored = "^" + NUMBER_BODY + self.eol
+        return exp.Case(
+            ifs=[
+                exp.If(
+                    this=self.regex_search(value, anchored),
+                    true=exp.cast(value, exp.DataType.build("double")),
+                )
+            ]
+        )
+
+    def sql(self, expression: exp.Expression, pretty: bool = True) -> str:
+        return expression.sql(dialect=self.sqlglot_name, pretty=pretty)
+
+
+@dataclass(frozen=True)
+class Postgres(Dialect):
+    name: str = "postgres"
+    sqlglot_name: str = "postgres"
+    regex_flavor: regex.Flavor = "postgres"
+
+    def prop(self, column: exp.Expression, key: str) -> exp.Expression:
+        return func("jsonb_extract_path_text", column, text(key))
+
+    def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
+        return exp.RegexpLike(this=value, expression=text(pattern))
+
+    def contains(self, value: exp.Expression, needle: exp.Expression) -> exp.Expression:
+        return exp.GT(this=func("strpos", value, needle), expression=exp.Literal.number(0))
+
+    def ends_with(self, value: exp.Expression, suffix: exp.Expression) -> exp.Expression:
+        return exp.EQ(this=func("right", value, func("length", suffix)), expression=suffix)
+
+
+@dataclass(frozen=True)
+class Spark(Dialect):
+    name: str = "spark"
+    sqlglot_name: str = "spark"
+    regex_flavor: regex.Flavor = "java"
+    eol: str = "\\z"
+
+    def prop(self, column: exp.Expression, key: str) -> exp.Expression:
+        return func("get_json_object", column, text(f"$['{key}']"))
+
+    def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
+        return exp.RegexpLike(this=value, expression=text(pattern))
+
+    def contains(self, value: exp.Expression, needle: exp.Expression) -> exp.Expression:
+        return func("contains", value, needle)
+
+    def starts_with(self, value: exp.Expression, prefix: exp.Expression) -> exp.Expression:
+        return func("startswith", value, prefix)
+
+    def ends_with(self, value: exp.Expression, suffix: exp.Expression) -> exp.Expression:
+        return func("endswith", value, suffix)
+
+
+DIALECTS: dict[str, Dialect] = {"duckdb": Dialect(), "postgres": Postgres(), "spark": Spark()}
+
+
+def get_dialect(name: str | Dialect) -> Dialect:
+    if isinstance(name, Dialect):
+        return name
+    try:
+        return DIALECTS[name]
+    except KeyError:
+        raise LeadscoreError(
+            f"unknown dialect '{name}'; choose {one_of(DIALECTS)}.{did_you_mean(name, DIALECTS)}"
+        ) from None

@@ -1,0 +1,28 @@
+"""Names of the output columns of a compiled query (shared by engines, breakdowns, exports)."""
+
+from __future__ import annotations
+
+# Grades compare with a small tolerance so that sums such as 0.1 + 0.2 reach a threshold of 0.3
+# on every engine. The reference evaluator uses the same constant.
+GRADE_EPSILON = 1e-9
+RULE_PARTS = ("points", "matched", "counted", "weight")
+
+
+def rule_col(rule_id: str, part: str) -> str:
+    return f"r_{rule_id}__{part}"
+
+
+def score_col(name: str) -> str:
+    return f"score_{name}"
+
+
+def raw_col(name: str) -> str:
+    return f"raw_{name}"
+
+
+def adj_col(group: str) -> str:
+    return f"grp_{group}"
+
+
+def grade_col(grading: str) -> str:
+    return f"grade_{grading}"

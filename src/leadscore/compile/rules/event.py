@@ -1,0 +1,160 @@
+"""Event rules: once or each, max_times, a per-period cap, expiry (within) and decay.
+
+Without decay every counted event weighs 1, so caps reduce to counting (no window functions).
+With decay and caps the n most recent events count, found with ROW_NUMBER over the rule's events.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from leadscore.compile.context import EVENTS, Context, RuleColumns
+from leadscore.compile.sqlutil import (
+    case,
+    coalesce,
+    col,
+    filtered,
+    integer,
+    least,
+    num,
+    to_double,
+)
+from leadscore.model.spec import EventRule, us
+from leadscore.timeutil import UNIT_US
+
+WEEK_OFFSET_US = 3 * UNIT_US["d"]  # ISO weeks start on Monday; 1970-01-01 was a Thursday
+
+
+def period_bucket(ts: exp.Expression, per: str) -> exp.Expression:
+    """The UTC hour, day or ISO week an event falls in, as an integer (ts >= 0)."""
+    if per == "week":
+        shifted = exp.Add(this=ts, expression=integer(WEEK_OFFSET_US))
+        return exp.IntDiv(this=exp.Paren(this=shifted), expression=integer(7 * UNIT_US["d"]))
+    size = UNIT_US["h"] if per == "hour" else UNIT_US["d"]
+    return exp.IntDiv(this=ts, expression=integer(size))
+
+
+def _row_number(partition: list[exp.Expression]) -> exp.Expression:
+    order = exp.Order(expressions=[exp.Ordered(this=exp.column("ts_us"), desc=True)])
+    return exp.Window(this=exp.RowNumber(), partition_by=partition, order=order)
+
+
+def compile_rule(rule: EventRule, ctx: Context) -> RuleColumns:
+    selected = ctx.select_events(rule.event, rule.where, us(rule.within))
+    rid = rule.id
+    zero = exp.Literal.number(0)
+    count = ctx.aggregate(f"{rid}__n", filtered(exp.Count(this=exp.Star()), selected.copy()))
+    matched = coalesce(count, zero.copy())
+    half_life = us(rule.half_life)
+    if rule.count == "once":
+        counted = case(
+            [(exp.GT(this=matched.copy(), expression=zero.copy()), exp.Literal.number(1))],
+            zero.copy(),
+        )
+        if half_life is None:
+            return RuleColumns(matched, counted, to_double(counted.copy()))
+        last = ctx.aggregate(
+            f"{rid}__last", filtered(exp.Max(this=col("ts_us", EVENTS)), selected.copy())
+        )
+        age = exp.Sub(this=ctx.t, expression=last)
+        return RuleColumns(matched, counted, coalesce(ctx.decay(age, half_life), num(0.0)))
+    if rule.max_times is None and rule.cap is None:
+        if half_life is None:
+            return RuleColumns(matched, matched.copy(), to_double(matched.copy()))
+        total = ctx.aggregate(
+            f"{rid}__w",
+            filtered(exp.Sum(this=ctx.decay(col("age_us", EVENTS), half_life)), selected.copy()),
+        )
+        return RuleColumns(matched, matched.copy(), coalesce(total, num(0.0)))
+    if half_life is None:
+        return _capped_counts(rule, ctx, selected, matched)
+    return _ranked(rule, ctx, selected, matched, half_life)
+
+
+def _capped_counts(
+    rule: EventRule, ctx: Context, selected: exp.Expression, matched: exp.Expression
+) -> RuleColumns:
+    """Caps without decay: count per period (capped), then at most ``max_times`` overall."""
+    counted: exp.Expression = matched.copy()
+    if rule.cap is not None:
+        bucket = period_bucket(col("ts_us", EVENTS), rule.cap.per)
+        per_period = (
+            exp.select(
+                exp.column("contact_id", EVENTS).as_("contact_id"),
+                exp.alias_(bucket, "bucket"),
+                exp.alias_(exp.Count(this=exp.Star()), "n"),
+            )
+            .from_(EVENTS)
+            .where(selected.copy())
+            .group_by(exp.column("contact_id", EVENTS), bucket.copy())
+        )
+        capped = least(exp.column("n"), exp.Literal.number(rule.cap.max))
+        name = f"rk_{rule.id}"
+        ctx.add_cte(
+            name,
+            exp.select("contact_id", exp.alias_(exp.Sum(this=capped), "counted"))
+            .from_(exp.Subquery(this=per_period, alias=exp.TableAlias(this=exp.to_identifier("p"))))
+            .group_by("contact_id"),
+        )
+        counted = coalesce(exp.column("counted", name), exp.Literal.number(0))
+    if rule.max_times is not None:
+        counted = least(counted, exp.Literal.number(rule.max_times))
+    return RuleColumns(matched, counted, to_double(counted.copy()))
+
+
+def _ranked(
+    rule: EventRule, ctx: Context, selected: exp.Expression, matched: exp.Expression, half_life: int
+) -> RuleColumns:
+    """Caps with decay: keep the most recent events per period, then the most recent overall."""
+    source: exp.Expression = (
+        exp.select(
+            exp.column("contact_id", EVENTS).as_("contact_id"),
+            exp.column("ts_us", EVENTS).as_("ts_us"),
+            exp.column("age_us", EVENTS).as_("age_us"),
+        )
+        .from_(EVENTS)
+        .where(selected.copy())
+    )
+    if rule.cap is not None:
+        ranked = exp.select(
+            "contact_id",
+            "ts_us",
+            "age_us",
+            exp.alias_(
+                _row_number(
+                    [exp.column("contact_id"), period_bucket(exp.column("ts_us"), rule.cap.per)]
+                ),
+                "rn",
+            ),
+        ).from_(exp.Subquery(this=source, alias=exp.TableAlias(this=exp.to_identifier("s"))))
+        source = (
+            exp.select("contact_id", "ts_us", "age_us")
+            .from_(exp.Subquery(this=ranked, alias=exp.TableAlias(this=exp.to_identifier("r"))))
+            .where(exp.LTE(this=exp.column("rn"), expression=exp.Literal.number(rule.cap.max)))
+        )
+    if rule.max_times is not None:
+        ranked = exp.select(
+            "contact_id",
+            "ts_us",
+            "age_us",
+            exp.alias_(_row_number([exp.column("contact_id")]), "rn"),
+        ).from_(exp.Subquery(this=source, alias=exp.TableAlias(this=exp.to_identifier("q"))))
+        source = (
+            exp.select("contact_id", "ts_us", "age_us")
+            .from_(exp.Subquery(this=ranked, alias=exp.TableAlias(this=exp.to_identifier("m"))))
+            .where(exp.LTE(this=exp.column("rn"), expression=exp.Literal.number(rule.max_times)))
+        )
+    name = f"rk_{rule.id}"
+    ctx.add_cte(
+        name,
+        exp.select(
+            "contact_id",
+            exp.alias_(exp.Count(this=exp.Star()), "counted"),
+            exp.alias_(exp.Sum(this=ctx.decay(exp.column("age_us"), half_life)), "weight"),
+        )
+        .from_(exp.Subquery(this=source, alias=exp.TableAlias(this=exp.to_identifier("k"))))
+        .group_by("contact_id"),
+    )
+    counted = coalesce(exp.column("counted", name), exp.Literal.number(0))
+    weight = coalesce(exp.column("weight", name), num(0.0))
+    return RuleColumns(matched, counted, weight)
