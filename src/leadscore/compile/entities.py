@@ -44,11 +44,7 @@ def compile_entity(
         raise LeadscoreError(f"the model '{model.name}' has no {entity} section")
     sources = sources or Sources()
     key = "account_id" if entity == "accounts" else "deal_id"
-    contacts_rel: exp.Expression = (
-        exp.to_table(contact_scores)
-        if contact_scores
-        else exp.Subquery(this=compile_contacts(model, as_of_us, dialect, sources).query)
-    )
+    contacts_rel: exp.Expression = exp.to_table(contact_scores or CONTACT_SCORES)
 
     def members(columns: list[str]) -> exp.Select:
         picked = [exp.column(c, CONTACT_SCORES).as_(c) for c in columns]
@@ -93,4 +89,12 @@ def compile_entity(
     )
     compiled = assemble(section, ctx, key=key, base=base, passthrough=passthrough, base_alias=alias)
     compiled.entity = entity
+    if not contact_scores:
+        # the contact scores, computed once, as the first CTE of the query
+        contacts_query = compile_contacts(model, as_of_us, dialect, sources).query
+        with_ = compiled.query.args["with_"]
+        first = exp.CTE(
+            this=contacts_query, alias=exp.TableAlias(this=exp.to_identifier(CONTACT_SCORES))
+        )
+        with_.set("expressions", [first, *with_.expressions])
     return compiled

@@ -71,6 +71,7 @@ class _Checker:
         scores = _dict(data.get("scores"))
         grades = _dict(data.get("grades"))
         seen: dict[str, Path] = {}
+        group_owner: dict[str, str] = {}
         for score_name, score in scores.items():
             score_path: Path = (*prefix, "scores", score_name)
             if score_name in RESERVED_SCORE_NAMES:
@@ -81,6 +82,16 @@ class _Checker:
                     )
                 )
             groups = _dict(_dict(score).get("groups"))
+            for group in groups:
+                if group in group_owner:
+                    self.problems.append(
+                        Problem(
+                            f"group '{group}' is also declared in score '{group_owner[group]}'; "
+                            "group names are unique within contacts, accounts or deals",
+                            path=(*score_path, "groups", group),
+                        )
+                    )
+                group_owner.setdefault(group, score_name)
             used_groups: set[str] = set()
             for index, rule in enumerate(_list(_dict(score).get("rules"))):
                 self.rule(
