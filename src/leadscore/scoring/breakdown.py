@@ -1,0 +1,186 @@
+"""Why a lead has its score: the per-rule breakdown, read from a scored row.
+
+For each named score, the rule lines and group adjustments add up exactly to the raw score; the
+raw score is then bounded by the score's min/max. The total combines the bounded scores.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from leadscore.compile.naming import adj_col, grade_col, raw_col, rule_col, score_col
+from leadscore.model.spec import EntitySection, Model
+from leadscore.timeutil import iso
+
+KEYS = {"contacts": "contact_id", "accounts": "account_id", "deals": "deal_id"}
+
+
+@dataclass
+class RuleLine:
+    rule_id: str
+    score: str
+    kind: str
+    points: float
+    matched: int
+    counted: int
+    weight: float
+    rule: Any = field(repr=False, default=None)
+
+    @property
+    def sentence(self) -> str:
+        """What the rule does, in words."""
+        from leadscore.compile.explain import rule_sentence
+
+        return rule_sentence(self.rule)
+
+    @property
+    def happened(self) -> str:
+        """What the rule found for this lead, in words."""
+        from leadscore.compile.explain import contribution_sentence
+
+        return contribution_sentence(
+            self.rule, self.matched, self.counted, self.weight, self.points
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule_id,
+            "score": self.score,
+            "kind": self.kind,
+            "points": self.points,
+            "matched": self.matched,
+            "counted": self.counted,
+            "weight": self.weight,
+            "explanation": self.happened,
+            "rule_text": self.sentence,
+        }
+
+
+@dataclass
+class ScoreLine:
+    name: str
+    value: float
+    raw: float
+    min: float | None
+    max: float | None
+    rules: list[RuleLine]
+    adjustments: dict[str, float]
+
+    @property
+    def bounding(self) -> float:
+        """How much the floor/ceiling changed the raw score (0 when within bounds)."""
+        return self.value - self.raw
+
+    def adds_up(self, tolerance: float = 1e-9) -> bool:
+        parts = [r.points for r in self.rules] + list(self.adjustments.values())
+        return math.isclose(math.fsum(parts), self.raw, rel_tol=tolerance, abs_tol=tolerance)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "value": self.value,
+            "raw": self.raw,
+            "min": self.min,
+            "max": self.max,
+            "bounding": self.bounding,
+            "group_adjustments": self.adjustments,
+            "rules": [r.as_dict() for r in self.rules],
+        }
+
+
+@dataclass
+class Breakdown:
+    entity: str
+    id: str
+    total: float
+    total_raw: float
+    grade: str | None
+    stage: str | None
+    matrix: str | None
+    grades: dict[str, str]
+    scores: list[ScoreLine]
+    as_of_us: int | None = None
+
+    def rules(self) -> list[RuleLine]:
+        return [r for s in self.scores for r in s.rules]
+
+    def reasons(self, n: int = 3) -> tuple[list[RuleLine], list[RuleLine]]:
+        """The rules that added the most points, and those that took the most away."""
+        lines = self.rules()
+        positive = sorted((r for r in lines if r.points > 0), key=lambda r: -r.points)[:n]
+        negative = sorted((r for r in lines if r.points < 0), key=lambda r: r.points)[:n]
+        return positive, negative
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "entity": self.entity,
+            "id": self.id,
+            "as_of": iso(self.as_of_us) if self.as_of_us is not None else None,
+            "total": self.total,
+            "total_raw": self.total_raw,
+            "grade": self.grade,
+            "stage": self.stage,
+            "matrix": self.matrix,
+            "grades": self.grades,
+            "scores": [s.as_dict() for s in self.scores],
+        }
+
+
+def section_for(model: Model, entity: str) -> EntitySection:
+    return model.sections()[entity]
+
+
+def from_row(model: Model, row: dict[str, Any], entity: str = "contacts") -> Breakdown:
+    """Build the breakdown of one scored row (a stored score row or a compiled query's row)."""
+    section = section_for(model, entity)
+    scores = []
+    for name, score in section.scores.items():
+        lines = [
+            RuleLine(
+                rule_id=rule.id,
+                score=name,
+                kind=rule.kind,
+                points=float(row[rule_col(rule.id, "points")]),
+                matched=int(row[rule_col(rule.id, "matched")]),
+                counted=int(row[rule_col(rule.id, "counted")]),
+                weight=float(row[rule_col(rule.id, "weight")]),
+                rule=rule,
+            )
+            for rule in score.rules
+        ]
+        scores.append(
+            ScoreLine(
+                name=name,
+                value=float(row[score_col(name)]),
+                raw=float(row[raw_col(name)]),
+                min=score.min,
+                max=score.max,
+                rules=lines,
+                adjustments={g: float(row[adj_col(g)]) for g in score.groups},
+            )
+        )
+    as_of = row.get("as_of_us")
+    return Breakdown(
+        entity=entity,
+        id=str(row[KEYS[entity]]),
+        total=float(row["total"]),
+        total_raw=float(row["total_raw"]),
+        grade=row.get("grade"),
+        stage=row.get("stage"),
+        matrix=row.get("matrix"),
+        grades={g: str(row[grade_col(g)]) for g in section.grades},
+        scores=scores,
+        as_of_us=int(as_of) if as_of is not None else None,
+    )
+
+
+def reasons_text(breakdown: Breakdown, n: int = 3) -> str:
+    """A one-line summary for exports and lists: ``demo request +40; pricing page +24.5``."""
+    from leadscore.values import fmt_number
+
+    positive, negative = breakdown.reasons(n)
+    parts = [f"{r.rule_id} {'+' if r.points > 0 else ''}{fmt_number(r.points)}" for r in positive]
+    parts += [f"{r.rule_id} {fmt_number(r.points)}" for r in negative[:1]]
+    return "; ".join(parts)
