@@ -9,7 +9,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_LINK_MODE := copy
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: demo test lint typecheck unit bench-scoring lock clean
+.PHONY: demo test lint typecheck unit system-packages bench-scoring lock clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -29,8 +29,11 @@ lint: $(VENV)/.synced
 typecheck: $(VENV)/.synced
 	$(BIN)/mypy src
 
-unit: $(VENV)/.synced
-	$(BIN)/pytest -q
+system-packages:
+	@scripts/system-packages.sh
+
+unit: $(VENV)/.synced system-packages
+	OMP_WAIT_POLICY=PASSIVE $(BIN)/pytest -q
 
 test: lint typecheck unit
 
