@@ -37,7 +37,10 @@ def parse_number(text: str | None) -> float | None:
 
 
 def canonical_text(value: Any) -> str | None:
-    """One scalar value -> its stored text (``None`` for null)."""
+    """One scalar value -> its stored text (``None`` for null).
+
+    Text may hold any Unicode character but NUL, which PostgreSQL cannot store.
+    """
     if value is None:
         return None
     if isinstance(value, bool):
@@ -49,6 +52,8 @@ def canonical_text(value: Any) -> str | None:
             raise ValueFormatError(f"{value!r} is not a finite number")
         return repr(value)
     if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueFormatError("text must not contain the NUL character (\\x00)")
         return value
     if isinstance(value, (list, tuple)):
         return json.dumps(list(value), ensure_ascii=False, separators=(",", ":"), default=str)

@@ -28,6 +28,7 @@ from leadscore.compile.sqlutil import (
     clamp,
     col,
     integer,
+    least,
     num,
     to_double,
 )
@@ -63,8 +64,26 @@ def assemble(
     events_filter: exp.Expression | None = None,
     base_alias: str = "c",
 ) -> Compiled:
-    """Build the query. ``base`` selects the key, ``passthrough`` columns, ``created_at_us`` and
-    nothing else; attribute columns are added here as the rules ask for them."""
+    """Build the query. ``base`` selects the key, ``passthrough`` columns and ``created_at_us``;
+    attribute columns are added here as the rules ask for them."""
+    ctes = rules_stage(
+        section, ctx, key, base, passthrough, events_source, events_filter, base_alias
+    )
+    return finish(section, key, passthrough, ctes, extra_columns=["next_change_us"])
+
+
+def rules_stage(
+    section: EntitySection,
+    ctx: Context,
+    key: str,
+    base: exp.Select,
+    passthrough: list[str],
+    events_source: exp.Expression | None = None,
+    events_filter: exp.Expression | None = None,
+    base_alias: str = "c",
+) -> list[tuple[str, exp.Expression]]:
+    """The CTEs up to ``rules``: one row per entity with each rule's matched, counted, weight
+    and the entity's ``next_change_us``."""
     rule_columns = {}
     for _score_name, rule in section.rules:
         rule_columns[rule.id] = compile_rule(rule, ctx)
@@ -80,26 +99,26 @@ def assemble(
             )
     ctes.append((BASE, base_query))
 
-    joins: list[tuple[str, str]] = []
+    joins: list[str] = []
     if ctx.uses_events:
         assert events_source is not None
         ctes.append((EVENTS, _events_cte(ctx, events_source, events_filter)))
         agg = exp.select(exp.column(key), *[exp.alias_(e, n) for n, e in ctx.aggregates.items()])
         ctes.append((AGG, agg.from_(EVENTS).group_by(exp.column(key))))
-        joins.append((AGG, key))
+        joins.append(AGG)
     for name, query in ctx.ctes:
         ctes.append((name, query))
-        joins.append((name, key))
+        joins.append(name)
 
     rules = exp.select(*[exp.column(c, BASE) for c in [key, *passthrough]]).from_(BASE)
-    for name, join_key in joins:
+    for name in joins:
         rules = rules.join(
             name,
-            on=exp.EQ(this=exp.column(key, BASE), expression=exp.column(join_key, name)),
+            on=exp.EQ(this=exp.column(key, BASE), expression=exp.column(key, name)),
             join_type="left",
             copy=False,
         )
-    columns: list[str] = [key, *passthrough]
+    changes: list[exp.Expression] = []
     for rule_id, out in rule_columns.items():
         for part, expression in (
             ("matched", out.matched),
@@ -107,8 +126,30 @@ def assemble(
             ("weight", out.weight),
         ):
             rules = rules.select(exp.alias_(expression, rule_col(rule_id, part)), copy=False)
+        if out.next_change is not None:
+            changes.append(out.next_change)
+    next_change: exp.Expression
+    if not changes:
+        next_change = exp.cast(exp.Null(), "bigint")
+    elif len(changes) == 1:
+        next_change = changes[0]
+    else:
+        next_change = least(*changes)
+    rules = rules.select(exp.alias_(next_change, "next_change_us"), copy=False)
     ctes.append(("rules", rules))
+    return ctes
 
+
+def finish(
+    section: EntitySection,
+    key: str,
+    passthrough: list[str],
+    ctes: list[tuple[str, exp.Expression]],
+    extra_columns: list[str] | None = None,
+) -> Compiled:
+    """From a ``rules`` CTE (key, passthrough, each rule's matched/counted/weight and
+    ``extra_columns``) to scores, total, grades and stage."""
+    ctes = list(ctes)
     # points: weight x the rule's points
     point_exprs = []
     for _score_name, rule in section.rules:
@@ -254,6 +295,9 @@ def assemble(
         for part in ("points", "matched", "counted", "weight"):
             out_cols.append(col(rule_col(rule.id, part)))
             names.append(rule_col(rule.id, part))
+    for name in extra_columns or []:
+        out_cols.append(col(name))
+        names.append(name)
 
     final = exp.select(*out_cols).from_("graded")
     for name, query in ctes:

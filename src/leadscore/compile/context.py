@@ -29,6 +29,9 @@ class RuleColumns:
     matched: exp.Expression
     counted: exp.Expression
     weight: exp.Expression
+    # when, without new events, the rule's matched/counted set next changes (NULL: never);
+    # between changes its weight only decays, which incremental scoring re-bases exactly
+    next_change: exp.Expression | None = None
 
 
 @dataclass

@@ -76,6 +76,27 @@ def _event_rule(rule: EventRule, events: list[Event], t: int) -> tuple[int, int,
     return matched, len(pool), sum(_decay(t - e.ts_us, half_life) for e in pool)
 
 
+def _next_change(
+    rule: EventRule | InactivityRule, events: list[Event], contact: Contact, t: int
+) -> int | None:
+    """When the rule's set of selected events next changes without new events (None: never)."""
+    if isinstance(rule, EventRule):
+        window = us(rule.within)
+        if window is None:
+            return None
+        chosen = _selected(events, rule.event, rule.where, window, t)
+        return min(e.ts_us for e in chosen) + window if chosen else None
+    span = us(rule.inactive)
+    assert span is not None
+    chosen = _selected(events, rule.event, rule.where, span, t)
+    if chosen:
+        return min(e.ts_us for e in chosen) + span
+    created = contact.created_at_us
+    if created is not None and t - created < span:
+        return created + span
+    return None
+
+
 def _inactivity_rule(
     rule: InactivityRule, events: list[Event], created: int | None, t: int
 ) -> tuple[int, int, float]:
@@ -205,6 +226,13 @@ def evaluate_contacts(
             elif isinstance(rule, InactivityRule):
                 parts[rule.id] = _inactivity_rule(rule, mine, contact.created_at_us, as_of_us)
         row: Row = {"contact_id": contact.contact_id, "account_id": contact.account_id}
+        changes = [
+            _next_change(rule, mine, contact, as_of_us)
+            for _score, rule in model.rules
+            if isinstance(rule, (EventRule, InactivityRule))
+        ]
+        known = [c for c in changes if c is not None]
+        row["next_change_us"] = min(known) if known else None
         rows.append(_finish(model, row, parts))
     return rows
 
@@ -230,7 +258,7 @@ def _evaluate_owners(
                 parts[rule.id] = (hit, hit, float(hit))
             elif isinstance(rule, RollupRule):
                 parts[rule.id] = _rollup_rule(rule, members, contact_section)
-        row: Row = {key: owner_id}
+        row: Row = {key: owner_id, "next_change_us": None}
         if isinstance(owner, Deal):
             row["account_id"] = owner.account_id
         rows.append(_finish(section, row, parts))

@@ -40,7 +40,18 @@ def _row_number(partition: list[exp.Expression]) -> exp.Expression:
 
 
 def compile_rule(rule: EventRule, ctx: Context) -> RuleColumns:
-    selected = ctx.select_events(rule.event, rule.where, us(rule.within))
+    window = us(rule.within)
+    selected = ctx.select_events(rule.event, rule.where, window)
+    columns = _compile(rule, ctx, selected)
+    if window is not None:
+        # the oldest selected event leaves the window at ts + within
+        oldest = filtered(exp.Min(this=col("ts_us", EVENTS)), selected.copy())
+        first = ctx.aggregate(f"{rule.id}__first", oldest)
+        columns.next_change = exp.Add(this=first, expression=integer(window))
+    return columns
+
+
+def _compile(rule: EventRule, ctx: Context, selected: exp.Expression) -> RuleColumns:
     rid = rule.id
     zero = exp.Literal.number(0)
     count = ctx.aggregate(f"{rid}__n", filtered(exp.Count(this=exp.Star()), selected.copy()))
