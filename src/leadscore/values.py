@@ -54,6 +54,10 @@ def canonical_text(value: Any) -> str | None:
     if isinstance(value, str):
         if "\x00" in value:
             raise ValueFormatError("text must not contain the NUL character (\\x00)")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueFormatError(f"text is not valid Unicode (position {exc.start})") from None
         return value
     if isinstance(value, (list, tuple)):
         return json.dumps(list(value), ensure_ascii=False, separators=(",", ":"), default=str)

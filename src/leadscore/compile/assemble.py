@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from leadscore.compile.context import AGG, BASE, EVENTS, Context
+from leadscore.compile.context import AGG, BASE, EVENTS, PENDING, Context
 from leadscore.compile.naming import (
     GRADE_EPSILON,
     adj_col,
@@ -100,12 +100,17 @@ def rules_stage(
     ctes.append((BASE, base_query))
 
     joins: list[str] = []
+    changes: list[exp.Expression] = []
     if ctx.uses_events:
         assert events_source is not None
         ctes.append((EVENTS, _events_cte(ctx, events_source, events_filter)))
         agg = exp.select(exp.column(key), *[exp.alias_(e, n) for n, e in ctx.aggregates.items()])
         ctes.append((AGG, agg.from_(EVENTS).group_by(exp.column(key))))
         joins.append(AGG)
+        # an event dated after T changes the score when its time comes
+        ctes.append((PENDING, _pending_cte(ctx, events_source, events_filter)))
+        joins.append(PENDING)
+        changes.append(exp.column("first_future_us", PENDING))
     for name, query in ctx.ctes:
         ctes.append((name, query))
         joins.append(name)
@@ -118,7 +123,6 @@ def rules_stage(
             join_type="left",
             copy=False,
         )
-    changes: list[exp.Expression] = []
     for rule_id, out in rule_columns.items():
         for part, expression in (
             ("matched", out.matched),
@@ -303,6 +307,24 @@ def finish(
     for name, query in ctes:
         final = final.with_(name, as_=query, copy=False)
     return Compiled(entity="", key=key, query=final, columns=names)
+
+
+def _pending_cte(
+    ctx: Context, source: exp.Expression, extra_filter: exp.Expression | None
+) -> exp.Select:
+    ts = exp.column("ts_us", "e")
+    where: exp.Expression = exp.GT(this=ts, expression=ctx.t)
+    if extra_filter is not None:
+        where = exp.And(this=where, expression=extra_filter.copy())
+    return (
+        exp.select(
+            exp.column("contact_id", "e").as_("contact_id"),
+            exp.alias_(exp.Min(this=ts.copy()), "first_future_us"),
+        )
+        .from_(exp.alias_(source.copy(), "e", table=True))
+        .where(where)
+        .group_by(exp.column("contact_id", "e"))
+    )
 
 
 def _events_cte(

@@ -20,6 +20,7 @@ from leadscore.model.predicates import Predicate
 BASE = "base"
 EVENTS = "ev"
 AGG = "agg"
+PENDING = "pending"
 
 
 @dataclass
@@ -131,7 +132,4 @@ class Context:
     def decay(self, age_us: exp.Expression, half_life_us: int) -> exp.Expression:
         """``0.5 ** (age / half_life)`` on doubles, as the reference computes it."""
         ratio = exp.Div(this=to_double(age_us), expression=to_double(integer(half_life_us)))
-        return exp.Pow(
-            this=exp.Cast(this=exp.Literal.number("0.5"), to=exp.DataType.build("double")),
-            expression=ratio,
-        )
+        return self.dialect.half_power(ratio)

@@ -64,6 +64,11 @@ class Dialect:
             ]
         )
 
+    def half_power(self, exponent: exp.Expression) -> exp.Expression:
+        """``0.5 ** exponent`` for exponent >= 0 (0 once it underflows)."""
+        half = exp.Cast(this=exp.Literal.number("0.5"), to=exp.DataType.build("double"))
+        return exp.Pow(this=half, expression=exponent)
+
     def sql(self, expression: exp.Expression, pretty: bool = True) -> str:
         return expression.sql(dialect=self.sqlglot_name, pretty=pretty)
 
@@ -76,6 +81,16 @@ class Postgres(Dialect):
 
     def prop(self, column: exp.Expression, key: str) -> exp.Expression:
         return func("jsonb_extract_path_text", column, text(key))
+
+    def half_power(self, exponent: exp.Expression) -> exp.Expression:
+        # PostgreSQL raises an error on underflow where the others return 0; past 2^-1100 the
+        # double is 0 anyway
+        limit = exp.Cast(this=exp.Literal.number("1100"), to=exp.DataType.build("double"))
+        zero = exp.Cast(this=exp.Literal.number("0"), to=exp.DataType.build("double"))
+        return exp.Case(
+            ifs=[exp.If(this=exp.GT(this=exponent, expression=limit), true=zero)],
+            default=super().half_power(exponent.copy()),
+        )
 
     def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
         return exp.RegexpLike(this=value, expression=text(pattern))

@@ -231,6 +231,9 @@ def evaluate_contacts(
             for _score, rule in model.rules
             if isinstance(rule, (EventRule, InactivityRule))
         ]
+        if any(isinstance(rule, (EventRule, InactivityRule)) for _s, rule in model.rules):
+            # an event dated after T changes the score when its time comes
+            changes.append(min((e.ts_us for e in mine if e.ts_us > as_of_us), default=None))
         known = [c for c in changes if c is not None]
         row["next_change_us"] = min(known) if known else None
         rows.append(_finish(model, row, parts))
