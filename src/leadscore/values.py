@@ -16,11 +16,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-# Strict numbers: at most 15 digits before and after the point and a two-digit exponent, so the
+# Strict numbers: at most 15 digits before the point, 17 after it (enough for any float that
+# Python writes, such as 0.30000000000000004) and a two-digit exponent, so the
 # value is finite everywhere and every engine's correctly rounded parser gives the same double.
 # NUMBER_BODY is anchored by each engine in its own way (a bare $ also matches before a final
 # newline in Python and Java).
-NUMBER_BODY = r"[+-]?([0-9]{1,15}(\.[0-9]{0,15})?|\.[0-9]{1,15})([eE][+-]?[0-9]{1,2})?"
+NUMBER_BODY = r"[+-]?([0-9]{1,15}(\.[0-9]{0,17})?|\.[0-9]{1,17})([eE][+-]?[0-9]{1,2})?"
 _NUMBER = re.compile(NUMBER_BODY, re.ASCII)
 MAX_KEY_LENGTH = 200
 

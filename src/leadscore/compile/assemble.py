@@ -41,7 +41,7 @@ class Compiled:
 
     entity: str
     key: str
-    query: exp.Expression
+    query: exp.Expr
     columns: list[str] = field(default_factory=list)
 
     def sql(self, dialect: str = "duckdb", pretty: bool = True) -> str:
@@ -50,7 +50,7 @@ class Compiled:
         return get_dialect(dialect).sql(self.query, pretty=pretty)
 
 
-def _star_plus(source: str, extra: list[exp.Expression]) -> exp.Select:
+def _star_plus(source: str, extra: list[exp.Expr]) -> exp.Select:
     return exp.select(exp.Star(), *extra).from_(source, copy=False)
 
 
@@ -60,8 +60,8 @@ def assemble(
     key: str,
     base: exp.Select,
     passthrough: list[str],
-    events_source: exp.Expression | None = None,
-    events_filter: exp.Expression | None = None,
+    events_source: exp.Expr | None = None,
+    events_filter: exp.Expr | None = None,
     base_alias: str = "c",
 ) -> Compiled:
     """Build the query. ``base`` selects the key, ``passthrough`` columns and ``created_at_us``;
@@ -78,17 +78,17 @@ def rules_stage(
     key: str,
     base: exp.Select,
     passthrough: list[str],
-    events_source: exp.Expression | None = None,
-    events_filter: exp.Expression | None = None,
+    events_source: exp.Expr | None = None,
+    events_filter: exp.Expr | None = None,
     base_alias: str = "c",
-) -> list[tuple[str, exp.Expression]]:
+) -> list[tuple[str, exp.Expr]]:
     """The CTEs up to ``rules``: one row per entity with each rule's matched, counted, weight
     and the entity's ``next_change_us``."""
     rule_columns = {}
     for _score_name, rule in section.rules:
         rule_columns[rule.id] = compile_rule(rule, ctx)
 
-    ctes: list[tuple[str, exp.Expression]] = []
+    ctes: list[tuple[str, exp.Expr]] = []
     base_query = base.copy()
     for name, index in ctx.attributes.items():
         value = ctx.dialect.prop(exp.column("attributes", base_alias), name)
@@ -100,7 +100,7 @@ def rules_stage(
     ctes.append((BASE, base_query))
 
     joins: list[str] = []
-    changes: list[exp.Expression] = []
+    changes: list[exp.Expr] = []
     if ctx.uses_events:
         assert events_source is not None
         ctes.append((EVENTS, _events_cte(ctx, events_source, events_filter)))
@@ -132,7 +132,7 @@ def rules_stage(
             rules = rules.select(exp.alias_(expression, rule_col(rule_id, part)), copy=False)
         if out.next_change is not None:
             changes.append(out.next_change)
-    next_change: exp.Expression
+    next_change: exp.Expr
     if not changes:
         next_change = exp.cast(exp.Null(), "bigint")
     elif len(changes) == 1:
@@ -148,7 +148,7 @@ def finish(
     section: EntitySection,
     key: str,
     passthrough: list[str],
-    ctes: list[tuple[str, exp.Expression]],
+    ctes: list[tuple[str, exp.Expr]],
     extra_columns: list[str] | None = None,
 ) -> Compiled:
     """From a ``rules`` CTE (key, passthrough, each rule's matched/counted/weight and
@@ -194,7 +194,7 @@ def finish(
     ctes.append(("bounded", _star_plus("raw", bounded_exprs)))
 
     weights = section.total_weights()
-    terms: list[exp.Expression] = [
+    terms: list[exp.Expr] = [
         exp.Mul(this=num(w), expression=col(score_col(name))) for name, w in weights.items()
     ]
     total_raw = add_all(terms)
@@ -216,7 +216,7 @@ def finish(
     grade_exprs = []
     for grading_name, grading in section.grades.items():
         value = col("total" if grading.score == "total" else score_col(grading.score))
-        whens = [
+        whens: list[tuple[exp.Expr, exp.Expr]] = [
             (
                 exp.GTE(this=value.copy(), expression=num(band.min - GRADE_EPSILON)),
                 exp.Literal.string(band.grade),
@@ -231,7 +231,7 @@ def finish(
         )
     ctes.append(("graded", _star_plus("totaled", grade_exprs)))
 
-    final_extra: list[exp.Expression] = []
+    final_extra: list[exp.Expr] = []
     if section.matrix is not None:
         cell = exp.DPipe(
             this=col(grade_col(section.matrix.rows)),
@@ -239,8 +239,8 @@ def finish(
         )
         final_extra.append(exp.alias_(cell, "matrix"))
     primary = section.primary()
-    grade_expr: exp.Expression
-    stage_expr: exp.Expression
+    grade_expr: exp.Expr
+    stage_expr: exp.Expr
     if primary is None:
         grade_expr, stage_expr = exp.Null(), exp.Null()
     elif primary == "matrix":
@@ -276,7 +276,7 @@ def finish(
     final_extra.append(exp.alias_(exp.cast(stage_expr, "text"), "stage"))
 
     # output columns in a readable order
-    out_cols: list[exp.Expression] = [col(c) for c in [key, *passthrough]]
+    out_cols: list[exp.Expr] = [col(c) for c in [key, *passthrough]]
     names = [key, *passthrough]
     for name in section.scores:
         out_cols.append(col(score_col(name)))
@@ -309,11 +309,9 @@ def finish(
     return Compiled(entity="", key=key, query=final, columns=names)
 
 
-def _pending_cte(
-    ctx: Context, source: exp.Expression, extra_filter: exp.Expression | None
-) -> exp.Select:
+def _pending_cte(ctx: Context, source: exp.Expr, extra_filter: exp.Expr | None) -> exp.Select:
     ts = exp.column("ts_us", "e")
-    where: exp.Expression = exp.GT(this=ts, expression=ctx.t)
+    where: exp.Expr = exp.GT(this=ts, expression=ctx.t)
     if extra_filter is not None:
         where = exp.And(this=where, expression=extra_filter.copy())
     return (
@@ -327,11 +325,9 @@ def _pending_cte(
     )
 
 
-def _events_cte(
-    ctx: Context, source: exp.Expression, extra_filter: exp.Expression | None
-) -> exp.Select:
+def _events_cte(ctx: Context, source: exp.Expr, extra_filter: exp.Expr | None) -> exp.Select:
     ts = exp.column("ts_us", "e")
-    conditions: list[exp.Expression] = [exp.LTE(this=ts, expression=ctx.t)]
+    conditions: list[exp.Expr] = [exp.LTE(this=ts, expression=ctx.t)]
     if ctx.max_window_us is not None:
         lower = exp.Sub(this=ctx.t, expression=integer(ctx.max_window_us))
         conditions.append(exp.GT(this=ts.copy(), expression=lower))

@@ -14,7 +14,9 @@ from leadscore.compile.sqlutil import integer
 from leadscore.model.spec import Model
 
 
-def _id_filter(column: exp.Expression, ids: Sequence[str]) -> exp.Expression:
+def _id_filter(column: exp.Expr, ids: Sequence[str] | exp.Expr) -> exp.Expr:
+    if isinstance(ids, exp.Expr):  # a query selecting the ids
+        return exp.In(this=column, query=exp.Subquery(this=ids.copy()))
     return exp.In(this=column, expressions=[exp.Literal.string(i) for i in ids])
 
 
@@ -23,9 +25,10 @@ def compile_contacts(
     as_of_us: int,
     dialect: str | Dialect = "duckdb",
     sources: Sources | None = None,
-    contact_ids: Sequence[str] | None = None,
+    contact_ids: Sequence[str] | exp.Expr | None = None,
 ) -> Compiled:
-    """The query that scores every contact that exists at ``as_of_us`` (or only ``contact_ids``).
+    """The query that scores every contact that exists at ``as_of_us`` (or only ``contact_ids``:
+    a list of ids or a query selecting them).
 
     Contacts created after T do not exist yet; events after T do not count.
     """
@@ -36,7 +39,7 @@ def compile_contacts(
         this=exp.Is(this=created, expression=exp.Null()),
         expression=exp.LTE(this=created.copy(), expression=integer(as_of_us)),
     )
-    where: exp.Expression = exp.Paren(this=exists)
+    where: exp.Expr = exp.Paren(this=exists)
     events_filter = None
     if contact_ids is not None:
         where = exp.And(

@@ -27,12 +27,12 @@ PENDING = "pending"
 class RuleColumns:
     """A rule's outputs at the rules stage: events matched, counted, effective weight."""
 
-    matched: exp.Expression
-    counted: exp.Expression
-    weight: exp.Expression
+    matched: exp.Expr
+    counted: exp.Expr
+    weight: exp.Expr
     # when, without new events, the rule's matched/counted set next changes (NULL: never);
     # between changes its weight only decays, which incremental scoring re-bases exactly
-    next_change: exp.Expression | None = None
+    next_change: exp.Expr | None = None
 
 
 @dataclass
@@ -46,8 +46,8 @@ class Context:
     numeric_properties: set[str] = field(default_factory=set)
     event_types: set[str] | None = field(default_factory=set)
     max_window_us: int | None = 0
-    aggregates: dict[str, exp.Expression] = field(default_factory=dict)
-    ctes: list[tuple[str, exp.Expression]] = field(default_factory=list)
+    aggregates: dict[str, exp.Expr] = field(default_factory=dict)
+    ctes: list[tuple[str, exp.Expr]] = field(default_factory=list)
     uses_events: bool = False
     key: str = "contact_id"
     model: object = None  # the whole model, for roll-ups that read contact gradings
@@ -55,20 +55,20 @@ class Context:
     members: Callable[[list[str]], exp.Select] | None = None
 
     @property
-    def t(self) -> exp.Expression:
+    def t(self) -> exp.Expr:
         return integer(self.as_of_us)
 
     # attributes of the entity (columns of the base CTE)
-    def attribute(self, name: str) -> exp.Expression:
+    def attribute(self, name: str) -> exp.Expr:
         index = self.attributes.setdefault(name, len(self.attributes))
         return col(f"a{index}", BASE)
 
-    def attribute_number(self, name: str) -> exp.Expression:
+    def attribute_number(self, name: str) -> exp.Expr:
         self.attribute(name)
         self.numeric_attributes.add(name)
         return col(f"a{self.attributes[name]}_num", BASE)
 
-    def attribute_predicate(self, predicate: Predicate) -> exp.Expression:
+    def attribute_predicate(self, predicate: Predicate) -> exp.Expr:
         return PredicateCompiler(self.dialect, self.attribute, self.attribute_number).compile(
             predicate
         )
@@ -83,11 +83,11 @@ class Context:
             self.property_types[name] = known | set(types)
         return index
 
-    def property_predicate(self, predicate: Predicate, types: list[str] | None) -> exp.Expression:
-        def value(name: str) -> exp.Expression:
+    def property_predicate(self, predicate: Predicate, types: list[str] | None) -> exp.Expr:
+        def value(name: str) -> exp.Expr:
             return col(f"p{self._property(name, types)}", EVENTS)
 
-        def number(name: str) -> exp.Expression:
+        def number(name: str) -> exp.Expr:
             self.numeric_properties.add(name)
             return col(f"p{self._property(name, types)}_num", EVENTS)
 
@@ -95,7 +95,7 @@ class Context:
 
     def select_events(
         self, types: list[str] | None, where: Predicate | None, window_us: int | None
-    ) -> exp.Expression:
+    ) -> exp.Expr:
         """The condition that selects a rule's events among the as-of events."""
         self.uses_events = True
         if types is None or self.event_types is None:
@@ -106,7 +106,7 @@ class Context:
             self.max_window_us = None
         else:
             self.max_window_us = max(self.max_window_us, window_us)
-        parts: list[exp.Expression] = []
+        parts: list[exp.Expr] = []
         if types is not None:
             type_col = col("type", EVENTS)
             if len(types) == 1:
@@ -121,15 +121,15 @@ class Context:
             parts.append(exp.LT(this=col("age_us", EVENTS), expression=integer(window_us)))
         return and_all(parts)
 
-    def aggregate(self, name: str, expression: exp.Expression) -> exp.Expression:
+    def aggregate(self, name: str, expression: exp.Expr) -> exp.Expr:
         """Register ``expression`` (an aggregate over ev) as ``agg.name``; return its column."""
         self.aggregates[name] = expression
         return col(name, AGG)
 
-    def add_cte(self, name: str, query: exp.Expression) -> None:
+    def add_cte(self, name: str, query: exp.Expr) -> None:
         self.ctes.append((name, query))
 
-    def decay(self, age_us: exp.Expression, half_life_us: int) -> exp.Expression:
+    def decay(self, age_us: exp.Expr, half_life_us: int) -> exp.Expr:
         """``0.5 ** (age / half_life)`` on doubles, as the reference computes it."""
         ratio = exp.Div(this=to_double(age_us), expression=to_double(integer(half_life_us)))
         return self.dialect.half_power(ratio)

@@ -15,7 +15,7 @@ from leadscore.model import regex
 from leadscore.values import ASCII_LOWER, ASCII_UPPER, NUMBER_BODY
 
 
-def func(name: str, *args: exp.Expression) -> exp.Expression:
+def func(name: str, *args: exp.Expr) -> exp.Expr:
     return exp.Anonymous(this=name, expressions=list(args))
 
 
@@ -32,27 +32,27 @@ class Dialect:
     regex_flavor: regex.Flavor = "re2"
     eol: str = "$"
 
-    def prop(self, column: exp.Expression, key: str) -> exp.Expression:
+    def prop(self, column: exp.Expr, key: str) -> exp.Expr:
         """The text value of ``key`` in a flat JSON object column (NULL when absent)."""
         return func("json_extract_string", column, text(f'$."{key}"'))
 
-    def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
+    def regex_search(self, value: exp.Expr, pattern: str) -> exp.Expr:
         """True when ``pattern`` (already written for this engine) occurs in ``value``."""
         return func("regexp_matches", value, text(pattern))
 
-    def contains(self, value: exp.Expression, needle: exp.Expression) -> exp.Expression:
+    def contains(self, value: exp.Expr, needle: exp.Expr) -> exp.Expr:
         return func("contains", value, needle)
 
-    def starts_with(self, value: exp.Expression, prefix: exp.Expression) -> exp.Expression:
+    def starts_with(self, value: exp.Expr, prefix: exp.Expr) -> exp.Expr:
         return func("starts_with", value, prefix)
 
-    def ends_with(self, value: exp.Expression, suffix: exp.Expression) -> exp.Expression:
+    def ends_with(self, value: exp.Expr, suffix: exp.Expr) -> exp.Expr:
         return func("ends_with", value, suffix)
 
-    def ascii_lower(self, value: exp.Expression) -> exp.Expression:
+    def ascii_lower(self, value: exp.Expr) -> exp.Expr:
         return func("translate", value, text(ASCII_UPPER), text(ASCII_LOWER))
 
-    def parse_number(self, value: exp.Expression) -> exp.Expression:
+    def parse_number(self, value: exp.Expr) -> exp.Expr:
         """The strict number in a text value, else NULL (see :mod:`leadscore.values`)."""
         anchored = "^" + NUMBER_BODY + self.eol
         return exp.Case(
@@ -64,12 +64,12 @@ class Dialect:
             ]
         )
 
-    def half_power(self, exponent: exp.Expression) -> exp.Expression:
+    def half_power(self, exponent: exp.Expr) -> exp.Expr:
         """``0.5 ** exponent`` for exponent >= 0 (0 once it underflows)."""
         half = exp.Cast(this=exp.Literal.number("0.5"), to=exp.DataType.build("double"))
         return exp.Pow(this=half, expression=exponent)
 
-    def sql(self, expression: exp.Expression, pretty: bool = True) -> str:
+    def sql(self, expression: exp.Expr, pretty: bool = True) -> str:
         return expression.sql(dialect=self.sqlglot_name, pretty=pretty)
 
 
@@ -79,10 +79,10 @@ class Postgres(Dialect):
     sqlglot_name: str = "postgres"
     regex_flavor: regex.Flavor = "postgres"
 
-    def prop(self, column: exp.Expression, key: str) -> exp.Expression:
+    def prop(self, column: exp.Expr, key: str) -> exp.Expr:
         return func("jsonb_extract_path_text", column, text(key))
 
-    def half_power(self, exponent: exp.Expression) -> exp.Expression:
+    def half_power(self, exponent: exp.Expr) -> exp.Expr:
         # PostgreSQL raises an error on underflow where the others return 0; past 2^-1100 the
         # double is 0 anyway
         limit = exp.Cast(this=exp.Literal.number("1100"), to=exp.DataType.build("double"))
@@ -92,13 +92,13 @@ class Postgres(Dialect):
             default=super().half_power(exponent.copy()),
         )
 
-    def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
+    def regex_search(self, value: exp.Expr, pattern: str) -> exp.Expr:
         return exp.RegexpLike(this=value, expression=text(pattern))
 
-    def contains(self, value: exp.Expression, needle: exp.Expression) -> exp.Expression:
+    def contains(self, value: exp.Expr, needle: exp.Expr) -> exp.Expr:
         return exp.GT(this=func("strpos", value, needle), expression=exp.Literal.number(0))
 
-    def ends_with(self, value: exp.Expression, suffix: exp.Expression) -> exp.Expression:
+    def ends_with(self, value: exp.Expr, suffix: exp.Expr) -> exp.Expr:
         return exp.EQ(this=func("right", value, func("length", suffix)), expression=suffix)
 
 
@@ -109,19 +109,19 @@ class Spark(Dialect):
     regex_flavor: regex.Flavor = "java"
     eol: str = "\\z"
 
-    def prop(self, column: exp.Expression, key: str) -> exp.Expression:
+    def prop(self, column: exp.Expr, key: str) -> exp.Expr:
         return func("get_json_object", column, text(f"$['{key}']"))
 
-    def regex_search(self, value: exp.Expression, pattern: str) -> exp.Expression:
+    def regex_search(self, value: exp.Expr, pattern: str) -> exp.Expr:
         return exp.RegexpLike(this=value, expression=text(pattern))
 
-    def contains(self, value: exp.Expression, needle: exp.Expression) -> exp.Expression:
+    def contains(self, value: exp.Expr, needle: exp.Expr) -> exp.Expr:
         return func("contains", value, needle)
 
-    def starts_with(self, value: exp.Expression, prefix: exp.Expression) -> exp.Expression:
+    def starts_with(self, value: exp.Expr, prefix: exp.Expr) -> exp.Expr:
         return func("startswith", value, prefix)
 
-    def ends_with(self, value: exp.Expression, suffix: exp.Expression) -> exp.Expression:
+    def ends_with(self, value: exp.Expr, suffix: exp.Expr) -> exp.Expr:
         return func("endswith", value, suffix)
 
 

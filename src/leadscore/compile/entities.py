@@ -16,7 +16,7 @@ from leadscore.model.spec import Model
 CONTACT_SCORES = "cs"
 
 
-def _exists(alias: str, as_of_us: int) -> exp.Expression:
+def _exists(alias: str, as_of_us: int) -> exp.Expr:
     created = exp.column("created_at_us", alias)
     return exp.Paren(
         this=exp.Or(
@@ -44,7 +44,7 @@ def compile_entity(
         raise LeadscoreError(f"the model '{model.name}' has no {entity} section")
     sources = sources or Sources()
     key = "account_id" if entity == "accounts" else "deal_id"
-    contacts_rel: exp.Expression = exp.to_table(contact_scores or CONTACT_SCORES)
+    contacts_rel: exp.Expr = exp.to_table(contact_scores or CONTACT_SCORES)
 
     def members(columns: list[str]) -> exp.Select:
         picked = [exp.column(c, CONTACT_SCORES).as_(c) for c in columns]

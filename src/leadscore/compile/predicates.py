@@ -20,7 +20,7 @@ from leadscore.model.predicates import (
 from leadscore.values import ascii_lower
 
 # Given a field name: its text value, and its strict number, as SQL expressions.
-Accessor = Callable[[str], exp.Expression]
+Accessor = Callable[[str], exp.Expr]
 
 
 class PredicateCompiler:
@@ -29,7 +29,7 @@ class PredicateCompiler:
         self.value_of = value_of
         self.number_of = number_of
 
-    def compile(self, predicate: Predicate) -> exp.Expression:
+    def compile(self, predicate: Predicate) -> exp.Expr:
         if isinstance(predicate, list):
             return and_all([self.compile(p) for p in predicate])
         if isinstance(predicate, AllOf):
@@ -40,7 +40,7 @@ class PredicateCompiler:
             return exp.Not(this=exp.Paren(this=self.compile(predicate.not_)))
         return self.leaf(predicate)
 
-    def _eq(self, field: str, operand: object, ignore_case: bool) -> exp.Expression:
+    def _eq(self, field: str, operand: object, ignore_case: bool) -> exp.Expr:
         value = self.value_of(field)
         if isinstance(operand, bool):
             literal = "true" if operand else "false"
@@ -54,7 +54,7 @@ class PredicateCompiler:
             )
         return exp.EQ(this=value, expression=text(operand))
 
-    def leaf(self, leaf: AttributeCondition | PropertyCondition) -> exp.Expression:
+    def leaf(self, leaf: AttributeCondition | PropertyCondition) -> exp.Expr:
         field, op, operand, ic = leaf.field, leaf.operator, leaf.operand, leaf.ignore_case
         value = self.value_of(field)
         present = exp.Not(this=exp.Is(this=value, expression=exp.Null()))
@@ -92,7 +92,7 @@ class PredicateCompiler:
         return _coalesce_false(core)
 
 
-def _coalesce_false(expression: exp.Expression) -> exp.Expression:
+def _coalesce_false(expression: exp.Expr) -> exp.Expr:
     if expression in (TRUE, FALSE):
         return expression
     return exp.Coalesce(this=exp.Paren(this=expression), expressions=[FALSE.copy()])

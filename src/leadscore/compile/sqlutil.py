@@ -12,13 +12,13 @@ DOUBLE = exp.DataType.build("double")
 BIGINT = exp.DataType.build("bigint")
 
 
-def num(value: float) -> exp.Expression:
+def num(value: float) -> exp.Expr:
     """A DOUBLE literal (every engine reads the same bits from ``repr``)."""
     literal = exp.Literal.number(repr(float(value)))
     return exp.Cast(this=literal, to=DOUBLE.copy())
 
 
-def integer(value: int) -> exp.Expression:
+def integer(value: int) -> exp.Expr:
     return exp.Cast(this=exp.Literal.number(str(int(value))), to=BIGINT.copy())
 
 
@@ -26,7 +26,7 @@ def col(name: str, table: str | None = None) -> exp.Column:
     return exp.column(name, table=table)
 
 
-def and_all(parts: Sequence[exp.Expression]) -> exp.Expression:
+def and_all(parts: Sequence[exp.Expr]) -> exp.Expr:
     if not parts:
         return TRUE.copy()
     out = parts[0]
@@ -35,7 +35,7 @@ def and_all(parts: Sequence[exp.Expression]) -> exp.Expression:
     return exp.Paren(this=out) if len(parts) > 1 else out
 
 
-def or_all(parts: Sequence[exp.Expression]) -> exp.Expression:
+def or_all(parts: Sequence[exp.Expr]) -> exp.Expr:
     if not parts:
         return FALSE.copy()
     out = parts[0]
@@ -44,7 +44,7 @@ def or_all(parts: Sequence[exp.Expression]) -> exp.Expression:
     return exp.Paren(this=out) if len(parts) > 1 else out
 
 
-def add_all(parts: Sequence[exp.Expression]) -> exp.Expression:
+def add_all(parts: Sequence[exp.Expr]) -> exp.Expr:
     """``((a + b) + c)``: left to right, the order the reference evaluator sums in."""
     if not parts:
         return num(0.0)
@@ -54,14 +54,14 @@ def add_all(parts: Sequence[exp.Expression]) -> exp.Expression:
     return out
 
 
-def case(whens: Sequence[tuple[exp.Expression, exp.Expression]], default: exp.Expression | None):
+def case(whens: Sequence[tuple[exp.Expr, exp.Expr]], default: exp.Expr | None) -> exp.Case:
     node = exp.Case(ifs=[exp.If(this=cond, true=value) for cond, value in whens])
     if default is not None:
         node.set("default", default)
     return node
 
 
-def clamp(value: exp.Expression, low: float | None, high: float | None) -> exp.Expression:
+def clamp(value: exp.Expr, low: float | None, high: float | None) -> exp.Expr:
     """``LEAST(GREATEST(value, low), high)`` with absent bounds left out."""
     out = value
     if low is not None:
@@ -71,23 +71,23 @@ def clamp(value: exp.Expression, low: float | None, high: float | None) -> exp.E
     return out
 
 
-def greatest(*values: exp.Expression) -> exp.Expression:
+def greatest(*values: exp.Expr) -> exp.Expr:
     """GREATEST over non-null values (the same function in every engine we target)."""
     return exp.Anonymous(this="GREATEST", expressions=list(values))
 
 
-def least(*values: exp.Expression) -> exp.Expression:
+def least(*values: exp.Expr) -> exp.Expr:
     return exp.Anonymous(this="LEAST", expressions=list(values))
 
 
-def coalesce(value: exp.Expression, default: exp.Expression) -> exp.Expression:
+def coalesce(value: exp.Expr, default: exp.Expr) -> exp.Expr:
     return exp.Coalesce(this=value, expressions=[default])
 
 
-def filtered(aggregate: exp.Expression, condition: exp.Expression) -> exp.Expression:
+def filtered(aggregate: exp.Expr, condition: exp.Expr) -> exp.Expr:
     """``AGG(...) FILTER (WHERE condition)``."""
     return exp.Filter(this=aggregate, expression=exp.Where(this=condition))
 
 
-def to_double(value: exp.Expression) -> exp.Expression:
+def to_double(value: exp.Expr) -> exp.Expr:
     return exp.Cast(this=value, to=DOUBLE.copy())

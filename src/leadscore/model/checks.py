@@ -7,7 +7,7 @@ other parts of the file fail validation: one run shows every problem.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from leadscore.model.problems import Path, Problem, path_text
@@ -28,6 +28,35 @@ def rule_kind(rule: Any) -> str | None:
         if key in rule:
             return kind
     return "attribute" if "when" in rule else None
+
+
+def condition_fields(predicate: Any, path: Path) -> Iterator[tuple[str, Path]]:
+    """``("attribute" | "property", path of that key)`` for every leaf of a raw condition."""
+    if isinstance(predicate, list):
+        for index, item in enumerate(predicate):
+            yield from condition_fields(item, (*path, index))
+        return
+    if not isinstance(predicate, dict):
+        return
+    for combinator in ("all", "any"):
+        for index, item in enumerate(_list(predicate.get(combinator))):
+            yield from condition_fields(item, (*path, combinator, index))
+    if "not" in predicate:
+        yield from condition_fields(predicate["not"], (*path, "not"))
+    for key in ("attribute", "property"):
+        if key in predicate:
+            yield key, (*path, key)
+
+
+# What a condition reads in each place: attribute rules read the entity's attributes, the
+# `where` of event and inactivity rules reads the events' properties.
+CONDITION_FIELD = {"when": "attribute", "where": "property"}
+_WRONG_FIELD = {
+    "when": "'when' tests the attributes of the contact, account or deal: write 'attribute: "
+    "<name>' ('property' names an event property, in an event rule's 'where')",
+    "where": "'where' selects events by their properties: write 'property: <name>' "
+    "(attributes of the contact belong in an attribute rule's 'when')",
+}
 
 
 def _dict(value: Any) -> dict[str, Any]:
@@ -178,6 +207,16 @@ class _Checker:
                     allowed=tuple(f"{k} rules" for k in RULE_KINDS[entity]),
                 )
             )
+        place = "when" if kind == "attribute" else "where"
+        wanted = CONDITION_FIELD[place]
+        if kind in ("attribute", "event", "inactivity"):
+            for key, where in condition_fields(rule.get(place), (*path, place)):
+                if key != wanted:
+                    self.problems.append(
+                        Problem(
+                            _WRONG_FIELD[place], path=where, allowed=(wanted,), suggestion=wanted
+                        )
+                    )
         if "group" in rule:
             used_groups.add(str(rule["group"]))
             self.ref(rule["group"], groups, (*path, "group"), "rule group")

@@ -13,10 +13,13 @@ from pydantic import BaseModel, ValidationError
 from typing_extensions import TypeAliasType
 
 from leadscore.model.checks import semantic_problems
+from leadscore.model.predicates import PATTERN_HELP as FIELD_PATTERN_HELP
 from leadscore.model.problems import ModelError, Path, Problem
-from leadscore.model.spec import SPEC_VERSION, Model
+from leadscore.model.spec import PATTERN_HELP, SPEC_VERSION, Model
 
 TAG_MARK = "§"
+# Error types whose messages are ours (already worded for people); pydantic's own are reworded.
+OWN_MESSAGES = ("value_error", "rule_shape", "condition_shape")
 
 
 class _Positions:
@@ -92,9 +95,24 @@ def _parse_yaml(text: str, file: str) -> tuple[Any, _Positions]:
     return _plain(document, (), positions), positions
 
 
+def _resolve(name: str) -> Any:
+    """A forward reference in a spec type (``list["Predicate"]``) -> the type it names."""
+    from leadscore.model import predicates, spec
+
+    for module in (predicates, spec):
+        found = getattr(module, name, None)
+        if found is not None:
+            return found
+    return None
+
+
 def _unwrap(annotation: Any) -> Any:
     while True:
-        if isinstance(annotation, TypeAliasType):
+        if isinstance(annotation, typing.ForwardRef):
+            annotation = annotation.__forward_arg__
+        if isinstance(annotation, str):
+            annotation = _resolve(annotation)
+        elif isinstance(annotation, TypeAliasType):
             annotation = annotation.__value__
         elif typing.get_origin(annotation) is typing.Annotated:
             annotation = typing.get_args(annotation)[0]
@@ -152,6 +170,63 @@ def _step(annotation: Any, part: str | int) -> Any:
     return None
 
 
+def _is_member_label(annotation: Any, part: str | int) -> bool:
+    """Whether ``part`` is pydantic's label of a member of a plain union (``str``, ``bool``...):
+    a union of several scalar types, none of which has keys."""
+    if not isinstance(part, str) or part.startswith(TAG_MARK):
+        return False
+    members = [v for v in _variants(annotation) if v is not type(None)]
+    if len(members) < 2:
+        return False
+    for member in members:
+        base = _unwrap(member)
+        if isinstance(base, type) and issubclass(base, BaseModel):
+            return False
+        if typing.get_origin(base) is dict:
+            return False
+    return True
+
+
+def key_path(loc: tuple[Any, ...]) -> tuple[Path, bool]:
+    """pydantic's location -> the key path in the YAML file, and whether a union member label
+    was dropped on the way (union tags such as ``§event`` are always dropped)."""
+    annotation: Any = Model
+    path: list[str | int] = []
+    dropped = False
+    for part in loc:
+        if annotation is not None and _is_member_label(annotation, part):
+            dropped = True
+            continue
+        if not (isinstance(part, str) and part.startswith(TAG_MARK)):
+            path.append(part)
+        annotation = None if annotation is None else _step(annotation, part)
+    return tuple(path), dropped
+
+
+def _reworded(kind: str, message: str, item: Any, path: Path) -> str:
+    """pydantic's message in the words of the rest of the loader."""
+    if kind in OWN_MESSAGES:
+        return message.removeprefix("Value error, ")
+    if kind == "string_pattern_mismatch":
+        pattern = item.get("ctx", {}).get("pattern")
+        helped = {**PATTERN_HELP, **FIELD_PATTERN_HELP}.get(pattern)
+        if helped:
+            return helped
+    if kind == "missing" and path and isinstance(path[-1], int):
+        return f"the list is too short: no item [{path[-1]}]"
+    return message[:1].lower() + message[1:]
+
+
+def _merged(first: str, second: str) -> str:
+    """Two messages about one value (one per member of a union) as one."""
+    head = "input should be "
+    if first.startswith(head) and second.startswith(head):
+        options = first.removeprefix(head).replace(" or ", ", ").split(", ")
+        options.append(second.removeprefix(head))
+        return head + ", ".join(options[:-1]) + " or " + options[-1]
+    return f"{first}; or {second}"
+
+
 def allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     """The keys allowed in the mapping at ``loc`` (pydantic's location, union tags included)."""
     annotation: Any = Model
@@ -175,12 +250,13 @@ def _problems_from_validation(
 ) -> list[Problem]:
     problems: list[Problem] = []
     seen: set[tuple[Path, str]] = set()
+    union_problem: dict[Path, int] = {}  # path -> index in problems, to merge union members
     for item in error.errors(include_url=False):
         loc = tuple(item["loc"])
-        path: Path = tuple(p for p in loc if not (isinstance(p, str) and p.startswith(TAG_MARK)))
+        path, in_union = key_path(loc)
         kind = item["type"]
-        message = item["msg"]
         value = item.get("input")
+        message = _reworded(kind, item["msg"], item, path)
         has_value = True
         allowed: tuple[str, ...] = ()
         suggestion = None
@@ -192,28 +268,34 @@ def _problems_from_validation(
             allowed = tuple(keys)
             close = difflib.get_close_matches(key, keys, n=1, cutoff=0.5)
             suggestion = close[0] if close else None
-        elif kind == "missing":
+        elif kind == "missing" and not isinstance(path[-1], int):
             message = f"missing required key '{path[-1]}'"
             has_value = False
         elif kind == "literal_error":
             expected = item.get("ctx", {}).get("expected", "")
             allowed = tuple(
-                part.strip().strip("'") for part in expected.replace(" or ", ",").split(",")
+                {"True": "true", "False": "false"}.get(part, part)
+                for part in (
+                    piece.strip().strip("'") for piece in expected.replace(" or ", ",").split(",")
+                )
             )
             message = "not an allowed value"
             close = difflib.get_close_matches(str(value), allowed, n=1, cutoff=0.5)
             suggestion = close[0] if close else None
-        elif kind == "value_error":
-            message = message.removeprefix("Value error, ")
-        if kind.endswith("_type") or kind.startswith(("int_", "float_")):
-            message = message[0].lower() + message[1:] if message else message
         if isinstance(value, (dict, list)):
             has_value = False  # the path and line show the block; repeating it is noise
-        key = (path, message)
-        if key in seen:
+        if in_union and path in union_problem:
+            index = union_problem[path]
+            problems[index] = replace(
+                problems[index], message=_merged(problems[index].message, message)
+            )
             continue
-        seen.add(key)
+        if (path, message) in seen:
+            continue
+        seen.add((path, message))
         line, column = positions.nearest(path)
+        if in_union:
+            union_problem[path] = len(problems)
         problems.append(
             Problem(
                 message=message,
@@ -236,7 +318,7 @@ def load_model_text(text: str, file: str = "<model>") -> Model:
     if not isinstance(data, dict):
         raise ModelError([Problem("a model is a YAML mapping (key: value lines)", file=file)])
     version = data.get("leadscore")
-    if version != SPEC_VERSION:
+    if type(version) is not int or version != SPEC_VERSION:  # true and 1.0 are not 1
         line, column = positions.nearest(("leadscore",))
         message = (
             "the first key must be 'leadscore: 1' (the spec version)"

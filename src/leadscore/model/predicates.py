@@ -9,7 +9,8 @@ numeric operators are false for text that is not a number.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import builtins
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeAlias
 
 from pydantic import (
     Discriminator,
@@ -35,6 +36,11 @@ VALUE_OPERATORS = ("eq", "ne", "in", "not_in")
 PRESENCE_OPERATORS = ("exists", "missing")
 OPERATORS = VALUE_OPERATORS + STRING_OPERATORS + NUMBER_OPERATORS + PRESENCE_OPERATORS
 FIELD_NAME = r"^[A-Za-z0-9_][A-Za-z0-9_.:\-]{0,199}$"
+# What FIELD_NAME means, for error messages (the loader shows it instead of the pattern).
+PATTERN_HELP = {
+    FIELD_NAME: "a field name has 1 to 200 letters, digits and _ . : - "
+    "(and does not start with . : or -)",
+}
 
 
 class _Leaf(Strict):
@@ -53,7 +59,7 @@ class _Leaf(Strict):
     between: tuple[Number, Number] | None = None
     exists: Literal[True] | None = None
     missing: Literal[True] | None = None
-    ignore_case: bool = False
+    ignore_case: StrictBool = False
 
     @field_validator("matches")
     @classmethod
@@ -113,7 +119,7 @@ class AttributeCondition(_Leaf):
 class PropertyCondition(_Leaf):
     property: Annotated[str, Field(pattern=FIELD_NAME)]
 
-    @property
+    @builtins.property  # the name ``property`` is the field above in this class
     def field(self) -> str:
         return self.property
 
@@ -144,25 +150,30 @@ def _predicate_tag(value: Any) -> str | None:
     return None
 
 
-Predicate = TypeAliasType(
-    "Predicate",
-    Annotated[
-        Annotated[AttributeCondition, Tag("§attribute")]
-        | Annotated[PropertyCondition, Tag("§property")]
-        | Annotated[AllOf, Tag("§all")]
-        | Annotated[AnyOf, Tag("§any")]
-        | Annotated[NotOf, Tag("§not")]
-        | Annotated[list["Predicate"], Tag("§list")],
-        Discriminator(
-            _predicate_tag,
-            custom_error_type="condition_shape",
-            custom_error_message=(
-                "a condition must be a mapping with one of the keys "
-                "'attribute', 'property', 'all', 'any' or 'not' (or a list of conditions)"
+if TYPE_CHECKING:  # the same union, in the recursive form type checkers read
+    Predicate: TypeAlias = (
+        "AttributeCondition | PropertyCondition | AllOf | AnyOf | NotOf | list[Predicate]"
+    )
+else:
+    Predicate = TypeAliasType(
+        "Predicate",
+        Annotated[
+            Annotated[AttributeCondition, Tag("§attribute")]
+            | Annotated[PropertyCondition, Tag("§property")]
+            | Annotated[AllOf, Tag("§all")]
+            | Annotated[AnyOf, Tag("§any")]
+            | Annotated[NotOf, Tag("§not")]
+            | Annotated[list["Predicate"], Tag("§list")],
+            Discriminator(
+                _predicate_tag,
+                custom_error_type="condition_shape",
+                custom_error_message=(
+                    "a condition must be a mapping with one of the keys "
+                    "'attribute', 'property', 'all', 'any' or 'not' (or a list of conditions)"
+                ),
             ),
-        ),
-    ],
-)
+        ],
+    )
 
 AllOf.model_rebuild()
 AnyOf.model_rebuild()

@@ -22,6 +22,9 @@ def path_text(path: Path) -> str:
 
 
 def _short(value: Any) -> str:
+    """A value as it is written in YAML (true, false, null), cut at 80 characters."""
+    if isinstance(value, bool) or value is None:
+        return {True: "true", False: "false", None: "null"}[value]
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -48,7 +51,9 @@ class Problem:
 
     def __str__(self) -> str:
         text = f"{self.location()}: {path_text(self.path)}: {self.message}"
-        if self.has_value:
+        # a text value the message already quotes is not repeated
+        repeated = isinstance(self.value, str) and repr(self.value) in self.message
+        if self.has_value and not repeated:
             text += f" (got {_short(self.value)})"
         if self.allowed:
             shown = ", ".join(self.allowed[:20]) + (", ..." if len(self.allowed) > 20 else "")

@@ -8,10 +8,12 @@ engine with the differences spelled out:
 - ``.`` never matches a newline; ``^``/``$`` anchor at the start/end of the whole text;
 - ``\\d``, ``\\w``, ``\\s`` are the ASCII classes ``[0-9]``, ``[0-9A-Za-z_]``, ``[\\t\\n\\f\\r ]``;
 - ``ignore_case`` folds ASCII letters only, in the pattern here and in the value at match time;
-- ``\\b`` is a word boundary (engines may differ next to non-ASCII letters).
+- ``\\b`` is a word boundary (engines may differ next to non-ASCII letters);
+- inside ``[...]`` a ``-`` makes a range only between two single characters, and the characters
+  that are syntax in some engine (``& ~ | - [ ] ^ \\``) are written escaped.
 
 Anything outside this subset (look-around, back-references, inline flags, possessive quantifiers,
-Unicode classes, POSIX classes) is rejected when the model is loaded.
+a repeat of a repeat, Unicode classes, POSIX classes) is rejected when the model is loaded.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ class PatternError(ValueError):
 
 @dataclass(frozen=True)
 class Token:
-    kind: Literal["lit", "any", "class", "bol", "eol", "wordb", "raw"]
+    kind: Literal["lit", "any", "class", "bol", "eol", "wordb", "raw", "rep"]
     text: str
 
 
@@ -80,11 +82,11 @@ def tokenize(pattern: str, ignore_case: bool = False) -> list[Token]:
                 tokens.append(Token("lit", _escape_literal(e) if e != " " else " "))
             else:
                 raise PatternError(
-                    f"'\\{e}' at position {i - 1} is not portable; use \\d \\w \\s \\D \\W \\S \\b,"
+                    f"'\\{e}' at position {i - 2} is not portable; use \\d \\w \\s \\D \\W \\S \\b,"
                     " \\t \\n \\r \\f, or escape a punctuation character"
                 )
         elif c == "[":
-            body, i = _bracket(pattern, i, fold)
+            body, i = _bracket(pattern, i, ignore_case)
             tokens.append(Token("class", body))
         elif c == "(":
             if pattern.startswith("(?:", i):
@@ -106,10 +108,7 @@ def tokenize(pattern: str, ignore_case: bool = False) -> list[Token]:
             tokens.append(Token("raw", ")"))
             i += 1
         elif c in "*+?":
-            if not tokens or (tokens[-1].kind == "raw" and tokens[-1].text in ("(", "(?:", "|")):
-                raise PatternError(f"'{c}' at position {i} has nothing to repeat")
-            if tokens[-1].kind in ("bol", "eol", "wordb"):
-                raise PatternError(f"'{c}' at position {i} repeats an anchor")
+            _check_repeatable(tokens, c, i)
             text = c
             i += 1
             if i < n and pattern[i] == "?":
@@ -117,7 +116,7 @@ def tokenize(pattern: str, ignore_case: bool = False) -> list[Token]:
                 i += 1
             elif i < n and pattern[i] == "+":
                 raise PatternError(f"possessive quantifier at position {i} is not portable")
-            tokens.append(Token("raw", text))
+            tokens.append(Token("rep", text))
         elif c == "{":
             end = pattern.find("}", i)
             body = pattern[i + 1 : end] if end > 0 else ""
@@ -137,14 +136,13 @@ def tokenize(pattern: str, ignore_case: bool = False) -> list[Token]:
                 raise PatternError(f"repeat {{{body}}} at position {i} has min > max")
             if max(int(p) for p in parts if p) > 1000:
                 raise PatternError(f"repeat {{{body}}} at position {i} is above 1000")
-            if not tokens or (tokens[-1].kind == "raw" and tokens[-1].text in ("(", "(?:", "|")):
-                raise PatternError(f"'{{' at position {i} has nothing to repeat")
+            _check_repeatable(tokens, "{", i)
             text = "{" + body + "}"
             i = end + 1
             if i < n and pattern[i] == "?":
                 text += "?"
                 i += 1
-            tokens.append(Token("raw", text))
+            tokens.append(Token("rep", text))
         elif c == "|":
             tokens.append(Token("raw", "|"))
             i += 1
@@ -167,8 +165,71 @@ def tokenize(pattern: str, ignore_case: bool = False) -> list[Token]:
     return tokens
 
 
-def _bracket(pattern: str, start: int, fold: object) -> tuple[str, int]:
-    fold_fn = fold if callable(fold) else (lambda s: s)
+def _check_repeatable(tokens: list[Token], c: str, i: int) -> None:
+    """A repeat (``*``, ``+``, ``?``, ``{m,n}``) must follow something it can repeat."""
+    if not tokens or (tokens[-1].kind == "raw" and tokens[-1].text in ("(", "(?:", "|")):
+        raise PatternError(f"'{c}' at position {i} has nothing to repeat")
+    if tokens[-1].kind in ("bol", "eol", "wordb"):
+        raise PatternError(f"'{c}' at position {i} repeats an anchor")
+    if tokens[-1].kind == "rep":
+        # Python 3.11 and Java read a{2}+ as possessive, RE2 and PostgreSQL reject it
+        raise PatternError(
+            f"'{c}' at position {i} repeats a repeat; group the repeated part first, "
+            f"like (?:x{{2}}){c}"
+        )
+
+
+# Characters written with a backslash inside a character class, so that no engine reads them
+# as syntax (Java: && is an intersection; Python warns about --, &&, ~~ and ||).
+_CLASS_ESCAPED = set("\\]^-[&~|") | _META
+
+
+def _class_char(char: str) -> str:
+    if char in _CLASS_ESCAPED:
+        return "\\" + char
+    return _escape_literal(char)
+
+
+def _class_atom(pattern: str, i: int) -> tuple[str, str, int]:
+    """One member of a class at ``i``: ``("char", c, next)`` or ``("set", body, next)``."""
+    c = pattern[i]
+    if c == "[":
+        raise PatternError(
+            f"'[' inside a character class at position {i} (POSIX or nested classes) "
+            "is not portable; write \\["
+        )
+    if c != "\\":
+        return "char", c, i + 1
+    if i + 1 >= len(pattern):
+        raise PatternError("the pattern ends with a lone backslash")
+    e = pattern[i + 1]
+    if e in _CLASS_BODY:
+        return "set", _CLASS_BODY[e], i + 2
+    if e in _CONTROL:
+        return "char", {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}[e], i + 2
+    if e in _META or e in " ]&~":
+        return "char", e, i + 2
+    raise PatternError(f"'\\{e}' inside a character class at position {i} is not portable")
+
+
+def _class_range(low: str, high: str, ignore_case: bool) -> str:
+    """A range ``low-high``; with ``ignore_case`` the upper-case letters in it also match folded."""
+    if not ignore_case:
+        return f"{_class_char(low)}-{_class_char(high)}"
+    if low >= "A" and high <= "Z":
+        return f"{ascii_lower(low)}-{ascii_lower(high)}"
+    out = f"{_class_char(low)}-{_class_char(high)}"
+    first, last = max(low, "A"), min(high, "Z")
+    if first <= last:  # e.g. [0-Z]: the letters A-Z in it must also match a-z
+        out += ascii_lower(first) if first == last else f"{ascii_lower(first)}-{ascii_lower(last)}"
+    return out
+
+
+def _bracket(pattern: str, start: int, ignore_case: bool) -> tuple[str, int]:
+    """A character class from ``[`` at ``start``: its portable text and the position after it.
+
+    A ``-`` is a range only between two single characters; anywhere else it is a literal.
+    """
     i = start + 1
     n = len(pattern)
     out = "["
@@ -179,40 +240,32 @@ def _bracket(pattern: str, start: int, fold: object) -> tuple[str, int]:
     while True:
         if i >= n:
             raise PatternError(f"'[' at position {start} is never closed")
-        c = pattern[i]
-        if c == "]":
+        if pattern[i] == "]":
             if items == 0:
                 raise PatternError(f"empty character class at position {start}; write \\]")
             return out + "]", i + 1
-        if c == "[":
-            raise PatternError(
-                f"'[' inside a character class at position {i} (POSIX or nested classes) "
-                "is not portable; write \\["
-            )
-        if c == "\\":
-            if i + 1 >= n:
-                raise PatternError("the pattern ends with a lone backslash")
-            e = pattern[i + 1]
-            if e in _CLASS_BODY:
-                out += _CLASS_BODY[e]
-            elif e in _CONTROL:
-                out += _CONTROL[e]
-            elif e in _META or e == " " or e == "]":
-                out += "\\" + e if e != " " else " "
-            else:
-                raise PatternError(
-                    f"'\\{e}' inside a character class at position {i} is not portable"
-                )
-            i += 2
-        else:
-            if c == "-" and items and i + 1 < n and pattern[i + 1] != "]":
-                out += "-"
-            elif c == "-":
-                out += "\\-"
-            else:
-                out += _escape_literal(fold_fn(c)) if c in "\n\t\r\f" else fold_fn(c)
-            i += 1
+        kind, text, after = _class_atom(pattern, i)
         items += 1
+        if kind == "set":
+            out += text
+            i = after
+            continue
+        if after + 1 < n and pattern[after] == "-" and pattern[after + 1] != "]":
+            high_kind, high, end = _class_atom(pattern, after + 1)
+            if high_kind == "set":
+                raise PatternError(
+                    f"a range at position {i} cannot end with a class like \\d; write \\- for "
+                    "a literal hyphen"
+                )
+            if high < text:
+                raise PatternError(
+                    f"the range {text!r}-{high!r} at position {i} goes backwards (low after high)"
+                )
+            out += _class_range(text, high, ignore_case)
+            i = end
+            continue
+        out += _class_char(ascii_lower(text) if ignore_case else text)
+        i = after
 
 
 def render(tokens: list[Token], flavor: Flavor) -> str:
@@ -238,10 +291,12 @@ def portable(pattern: str, flavor: Flavor, ignore_case: bool = False) -> str:
 
 
 def check(pattern: str) -> None:
-    """Validate a pattern: portable and accepted by Python's ``re``."""
+    """Validate a pattern: portable and accepted by Python's ``re``, with and without
+    ``ignore_case`` (folding rewrites character classes)."""
     import re
 
-    try:
-        re.compile(portable(pattern, "python"), re.ASCII)
-    except re.error as exc:
-        raise PatternError(f"invalid regular expression: {exc}") from None
+    for ignore_case in (False, True):
+        try:
+            re.compile(portable(pattern, "python", ignore_case), re.ASCII)
+        except re.error as exc:
+            raise PatternError(f"invalid regular expression: {exc}") from None

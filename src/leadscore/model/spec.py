@@ -18,8 +18,10 @@ from leadscore.values import fmt_number
 
 SPEC_VERSION = 1
 NAME_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+LABEL_PATTERN = r"^[^\x00-\x1f]+$"
+MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
-Label = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[^\x00-\x1f]+$")]
+Label = Annotated[str, Field(min_length=1, max_length=40, pattern=LABEL_PATTERN)]
 # Numbers are floats (YAML integers are accepted), finite and within +-1e15.
 Number = Annotated[float, Field(strict=True, allow_inf_nan=False, ge=-1e15, le=1e15)]
 EventTypes = Annotated[
@@ -29,11 +31,19 @@ RESERVED_SCORE_NAMES = ("total",)
 CAP_PERIODS = ("hour", "day", "week")
 ROLLUP_AGGREGATES = ("sum", "max", "min", "mean", "top_k_mean", "count")
 ENTITIES = ("contacts", "accounts", "deals")
+# What each pattern means, for error messages (the loader shows this instead of the pattern).
+PATTERN_HELP = {
+    NAME_PATTERN: "a name starts with a lower-case letter and has at most 40 lower-case letters, "
+    "digits and _ (like fit or pricing_page)",
+    LABEL_PATTERN: "a label has no control characters (tabs, line breaks)",
+    MODEL_NAME_PATTERN: "a model name starts with a letter or digit and has at most 80 letters, "
+    "digits and _ . - (like b2b-saas)",
+}
 
 
 def _duration(value: Any) -> str:
     if not isinstance(value, str):
-        raise ValueError(f"a duration is text like '90d' or '12h', got {value!r}")
+        raise ValueError("a duration is text: a whole number and a unit, like '90d' or '12h'")
     try:
         parse_duration(value)
     except TimeFormatError as exc:
@@ -281,7 +291,7 @@ class Model(EntitySection):
     """A whole scoring model: contact scores at the top level, optional accounts and deals."""
 
     leadscore: Literal[1]
-    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,79}$")]
+    name: Annotated[str, Field(pattern=MODEL_NAME_PATTERN)]
     description: str | None = Field(default=None, max_length=2000)
     accounts: EntitySection | None = None
     deals: EntitySection | None = None

@@ -26,7 +26,7 @@ class RuleLine:
     matched: int
     counted: int
     weight: float
-    rule: Any = field(repr=False, default=None)
+    rule: Any = field(repr=False)
 
     @property
     def sentence(self) -> str:

@@ -1,9 +1,9 @@
 """A workspace: one folder holding a config file, the scoring model and the database.
 
-    my-workspace/
-      leadscore.toml     name, which model file, which database
-      model.yaml         the scoring model (the example model after `leadscore init`)
-      leadscore.duckdb   contacts, events, outcomes, accounts, deals, scores
+my-workspace/
+  leadscore.toml     name, which model file, which database
+  model.yaml         the scoring model (the example model after `leadscore init`)
+  leadscore.duckdb   contacts, events, outcomes, accounts, deals, scores
 """
 
 from __future__ import annotations
@@ -14,9 +14,13 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from leadscore.errors import LeadscoreError
 from leadscore.store.duckdb_store import DuckStore
+
+if TYPE_CHECKING:
+    from leadscore.model.spec import Model
 
 CONFIG_FILE = "leadscore.toml"
 DEFAULT_MODEL_FILE = "model.yaml"
@@ -118,7 +122,7 @@ class Workspace:
     def database_path(self) -> Path:
         return self.root / self.config.database
 
-    def load_model(self):  # type: ignore[no-untyped-def]
+    def load_model(self) -> Model:
         from leadscore.model import load_model
 
         return load_model(self.model_path)

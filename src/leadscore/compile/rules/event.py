@@ -25,7 +25,7 @@ from leadscore.timeutil import UNIT_US
 WEEK_OFFSET_US = 3 * UNIT_US["d"]  # ISO weeks start on Monday; 1970-01-01 was a Thursday
 
 
-def period_bucket(ts: exp.Expression, per: str) -> exp.Expression:
+def period_bucket(ts: exp.Expr, per: str) -> exp.Expr:
     """The UTC hour, day or ISO week an event falls in, as an integer (ts >= 0)."""
     if per == "week":
         shifted = exp.Add(this=ts, expression=integer(WEEK_OFFSET_US))
@@ -34,7 +34,7 @@ def period_bucket(ts: exp.Expression, per: str) -> exp.Expression:
     return exp.IntDiv(this=ts, expression=integer(size))
 
 
-def _row_number(partition: list[exp.Expression]) -> exp.Expression:
+def _row_number(partition: list[exp.Expr]) -> exp.Expr:
     order = exp.Order(expressions=[exp.Ordered(this=exp.column("ts_us"), desc=True)])
     return exp.Window(this=exp.RowNumber(), partition_by=partition, order=order)
 
@@ -51,7 +51,7 @@ def compile_rule(rule: EventRule, ctx: Context) -> RuleColumns:
     return columns
 
 
-def _compile(rule: EventRule, ctx: Context, selected: exp.Expression) -> RuleColumns:
+def _compile(rule: EventRule, ctx: Context, selected: exp.Expr) -> RuleColumns:
     rid = rule.id
     zero = exp.Literal.number(0)
     count = ctx.aggregate(f"{rid}__n", filtered(exp.Count(this=exp.Star()), selected.copy()))
@@ -83,10 +83,10 @@ def _compile(rule: EventRule, ctx: Context, selected: exp.Expression) -> RuleCol
 
 
 def _capped_counts(
-    rule: EventRule, ctx: Context, selected: exp.Expression, matched: exp.Expression
+    rule: EventRule, ctx: Context, selected: exp.Expr, matched: exp.Expr
 ) -> RuleColumns:
     """Caps without decay: count per period (capped), then at most ``max_times`` overall."""
-    counted: exp.Expression = matched.copy()
+    counted: exp.Expr = matched.copy()
     if rule.cap is not None:
         bucket = period_bucket(col("ts_us", EVENTS), rule.cap.per)
         per_period = (
@@ -114,10 +114,10 @@ def _capped_counts(
 
 
 def _ranked(
-    rule: EventRule, ctx: Context, selected: exp.Expression, matched: exp.Expression, half_life: int
+    rule: EventRule, ctx: Context, selected: exp.Expr, matched: exp.Expr, half_life: int
 ) -> RuleColumns:
     """Caps with decay: keep the most recent events per period, then the most recent overall."""
-    source: exp.Expression = (
+    source: exp.Expr = (
         exp.select(
             exp.column("contact_id", EVENTS).as_("contact_id"),
             exp.column("ts_us", EVENTS).as_("ts_us"),

@@ -56,7 +56,7 @@ def compile_rule(rule: RollupRule, ctx: Context) -> RuleColumns:
         matched = coalesce(exp.column("n", name), exp.Literal.number(0))
         counted = coalesce(exp.column("used", name), exp.Literal.number(0))
         return RuleColumns(matched, counted, coalesce(exp.column("v", name), num(0.0)))
-    aggregate: exp.Expression
+    aggregate: exp.Expr
     if roll.agg == "count":
         aggregate = to_double(exp.Count(this=exp.Star()))
     else:
