@@ -70,7 +70,8 @@ class DuckStore:
         self.con.execute("COMMIT")
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
-        return self.con.execute(sql, params or []).fetch_arrow_table()
+        table: pa.Table = self.con.execute(sql, params or []).to_arrow_table()
+        return table
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         cursor = self.con.execute(sql, params or [])
@@ -101,13 +102,14 @@ class DuckStore:
         from sqlglot import exp
 
         query = compiled.query.copy()
+        assert isinstance(query, exp.Select)
         for name, value in extra.items():
             literal = (
                 exp.Literal.string(value)
                 if isinstance(value, str)
                 else exp.cast(exp.Literal.number(value), "bigint")
             )
-            query = query.select(exp.alias_(literal, name))
+            query = query.select(exp.alias_(literal, name), copy=False)
         sql = f"CREATE OR REPLACE TABLE {table} AS {query.sql(dialect='duckdb')}"
         self.con.execute(sql)
         return int(self.scalar(f"SELECT count(*) FROM {table}"))
