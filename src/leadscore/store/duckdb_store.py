@@ -70,7 +70,8 @@ class DuckStore:
         self.con.execute("COMMIT")
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
-        table: pa.Table = self.con.execute(sql, params or []).to_arrow_table()
+        table = self.con.execute(sql, params or []).to_arrow_table()
+        assert table is not None
         return table
 
     def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
