@@ -39,6 +39,7 @@ class Outcome:
     type: str
     ts_us: int
     value: float | None = None
+    properties: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

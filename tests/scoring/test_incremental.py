@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +14,7 @@ from leadscore.reference import evaluate_contacts
 from leadscore.scoring.incremental import refresh, rescore_contacts
 from leadscore.scoring.run import score_store
 from leadscore.store.duckdb_store import DuckStore
+from leadscore.store.postgres_store import PgStore
 from leadscore.timeutil import UNIT_US
 from tests.compare import assert_same_rows
 from tests.strategies import (
@@ -35,8 +38,32 @@ def _store(contacts: Any, events: Any) -> DuckStore:
     return store
 
 
-def _stored(store: DuckStore) -> list[dict[str, Any]]:
+def _stored(store: Any) -> list[dict[str, Any]]:
     return store.rows("SELECT * FROM scores")
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def fresh_store(request: pytest.FixtureRequest) -> Iterator[Callable[[Any, Any], Any]]:
+    """A factory of emptied stores loaded with contacts and events, on each engine."""
+    if request.param == "duckdb":
+
+        def make_duck(contacts: Any, events: Any) -> Any:
+            return _store(contacts, events)
+
+        yield make_duck
+        return
+    pg = PgStore(request.getfixturevalue("postgres_url"))
+    pg.init_schema()
+
+    def make_pg(contacts: Any, events: Any) -> Any:
+        pg.execute("DROP TABLE IF EXISTS scores")
+        pg.execute("TRUNCATE contacts, events, score_runs")
+        pg.append_arrow("contacts", contacts_table(contacts))
+        pg.append_arrow("events", events_table(events))
+        return pg
+
+    yield make_pg
+    pg.close()
 
 
 LATER = st.lists(
@@ -50,10 +77,14 @@ LATER = st.lists(
 )
 
 
-@settings(max_examples=80)
+@settings(max_examples=60)
 @given(data=model_dict(), ds=dataset(), later=LATER, steps=STEPS)
 def test_events_then_time_match_full_recompute(
-    data: dict[str, Any], ds: Any, later: list[Any], steps: list[int]
+    fresh_store: Callable[[Any, Any], Any],
+    data: dict[str, Any],
+    ds: Any,
+    later: list[Any],
+    steps: list[int],
 ) -> None:
     """Score at T; later events arrive (up to a day early, as clocks skew) and their contacts
     are rescored; time passes in steps; at every step the stored scores equal the reference
@@ -67,25 +98,25 @@ def test_events_then_time_match_full_recompute(
         for i, (c, kind, props, offset) in enumerate(later)
         if contacts
     ]
-    with _store(contacts, old) as store:
-        score_store(store, model, start, entities=("contacts",))
-        assert_same_rows(_stored(store), evaluate_contacts(model, contacts, old, start), "contact_id")
-        now = start
-        pending = sorted(new, key=lambda e: e.ts_us)
-        for step in steps:
-            now += step
-            arrived = [e for e in pending if e.ts_us <= now + UNIT_US["d"]]  # a day of skew
-            pending = [e for e in pending if e not in arrived]
-            if arrived:
-                store.append_arrow("events", events_table(arrived))
-                rescore_contacts(store, model, [e.contact_id for e in arrived], now)
-            refresh(store, model, now)
-            seen: list[Event] = old + [e for e in new if e not in pending]
-            expected = evaluate_contacts(model, contacts, seen, now)
-            assert_same_rows(_stored(store), expected, "contact_id")
+    store = fresh_store(contacts, old)
+    score_store(store, model, start, entities=("contacts",))
+    assert_same_rows(_stored(store), evaluate_contacts(model, contacts, old, start), "contact_id")
+    now = start
+    pending = sorted(new, key=lambda e: e.ts_us)
+    for step in steps:
+        now += step
+        arrived = [e for e in pending if e.ts_us <= now + UNIT_US["d"]]  # a day of skew
+        pending = [e for e in pending if e not in arrived]
+        if arrived:
+            store.append_arrow("events", events_table(arrived))
+            rescore_contacts(store, model, [e.contact_id for e in arrived], now)
+        refresh(store, model, now)
+        seen: list[Event] = old + [e for e in new if e not in pending]
+        expected = evaluate_contacts(model, contacts, seen, now)
+        assert_same_rows(_stored(store), expected, "contact_id")
 
 
-def test_refresh_reports_grade_changes() -> None:
+def test_refresh_reports_grade_changes(fresh_store: Callable[[Any, Any], Any]) -> None:
     """A lead whose only activity expires drops a grade, and refresh says so."""
     from leadscore.model import load_model_text
     from leadscore.records import Contact
@@ -109,11 +140,11 @@ grades:
     day = UNIT_US["d"]
     contacts = [Contact("a"), Contact("b")]
     events = [Event("e1", "a", "demo_request", T - 6 * day), Event("e2", "b", "demo_request", T)]
-    with _store(contacts, events) as store:
-        score_store(store, model, T, entities=("contacts",))
-        update = refresh(store, model, T + 2 * day)
-        assert [(c.contact_id, c.old_grade, c.new_grade) for c in update.changes] == [
-            ("a", "hot", "cold")
-        ]
-        assert update.rescored == 1  # only 'a' had an event leaving its window
-        assert update.rebased == 1
+    store = fresh_store(contacts, events)
+    score_store(store, model, T, entities=("contacts",))
+    update = refresh(store, model, T + 2 * day)
+    assert [(c.contact_id, c.old_grade, c.new_grade) for c in update.changes] == [
+        ("a", "hot", "cold")
+    ]
+    assert update.rescored == 1  # only 'a' had an event leaving its window
+    assert update.rebased == 1

@@ -6,7 +6,7 @@ Heavy modules are imported inside the commands so that ``leadscore --help`` stay
 from __future__ import annotations
 
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -41,13 +41,13 @@ AsOfOpt = Annotated[
 ]
 
 
-class Entity(str, Enum):
+class Entity(StrEnum):
     contacts = "contacts"
     accounts = "accounts"
     deals = "deals"
 
 
-class Dialect(str, Enum):
+class Dialect(StrEnum):
     duckdb = "duckdb"
     postgres = "postgres"
     spark = "spark"
@@ -156,24 +156,7 @@ def main() -> None:
     from leadscore.errors import LeadscoreError
 
     try:
-        code = app(standalone_mode=False)
-        if isinstance(code, int) and code:
-            sys.exit(code)
+        app()  # standalone: usage errors print their message and exit 2
     except LeadscoreError as exc:
         typer.echo(f"error: {exc}", err=True)
         sys.exit(1)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except typer.Abort:
-        typer.echo("aborted", err=True)
-        sys.exit(1)
-    except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
-        sys.exit(130)
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        raise

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from leadscore.scoring.run import model_hash
+from leadscore.store.base import count, with_constants
 
 if TYPE_CHECKING:
     from leadscore.model.spec import Model
-    from leadscore.store.duckdb_store import DuckStore
+    from leadscore.store.base import Store
 
 TABLE = "scores"
 
@@ -58,21 +59,7 @@ def _extra(model: Model, as_of_us: int, run_id: str) -> dict[str, Any]:
     }
 
 
-def _select_with_extra(sql_query: Any, extra: dict[str, Any], dialect: str) -> str:
-    from sqlglot import exp
-
-    query = sql_query.copy()
-    for name, value in extra.items():
-        literal = (
-            exp.Literal.string(value)
-            if isinstance(value, str)
-            else exp.cast(exp.Literal.number(value), "bigint")
-        )
-        query = query.select(exp.alias_(literal, name), copy=False)
-    return str(query.sql(dialect=dialect))
-
-
-def _changes(store: DuckStore, old: str, ids: list[str] | None = None) -> list[Change]:
+def _changes(store: Store, old: str, ids: list[str] | None = None) -> list[Change]:
     """Grade/stage changes between ``old`` (previous rows) and the scores table."""
     where = "" if ids is None else f" AND n.contact_id IN ({', '.join('?' for _ in ids)})"
     rows = store.rows(
@@ -87,7 +74,7 @@ def _changes(store: DuckStore, old: str, ids: list[str] | None = None) -> list[C
     ]
 
 
-def _require_same_model(store: DuckStore, model: Model) -> None:
+def _require_same_model(store: Store, model: Model) -> None:
     from leadscore.errors import LeadscoreError
 
     hashes = {r["model_hash"] for r in store.rows(f"SELECT DISTINCT model_hash FROM {TABLE}")}
@@ -98,7 +85,7 @@ def _require_same_model(store: DuckStore, model: Model) -> None:
 
 
 def rescore_contacts(
-    store: DuckStore, model: Model, contact_ids: Sequence[str], as_of_us: int, run_id: str = "rt"
+    store: Store, model: Model, contact_ids: Sequence[str], as_of_us: int, run_id: str = "rt"
 ) -> Update:
     """Recompute ``contact_ids`` exactly at T and store them (other rows are untouched)."""
     from leadscore.compile.contacts import compile_contacts
@@ -112,28 +99,45 @@ def rescore_contacts(
         from leadscore.scoring.run import score_store
 
         score_store(store, model, as_of_us, entities=("contacts",))
-        update.rescored = store.count(TABLE)
+        update.rescored = count(store, TABLE)
         return update
     _require_same_model(store, model)
     compiled = compile_contacts(model, as_of_us, store.dialect, contact_ids=ids)
-    select = _select_with_extra(compiled.query, _extra(model, as_of_us, run_id), store.dialect)
+    select = with_constants(compiled.query, _extra(model, as_of_us, run_id), store.dialect)
     marks = ", ".join("?" for _ in ids)
+    columns = [*compiled.columns, *_extra(model, as_of_us, run_id)]
     with store.transaction():
-        store.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _before AS SELECT contact_id, grade, stage, total "
-            f"FROM {TABLE} WHERE contact_id IN ({marks})",
+        before = store.rows(
+            f"SELECT contact_id, grade, stage, total FROM {TABLE} WHERE contact_id IN ({marks})",
             ids,
         )
-        store.con.execute(f"DELETE FROM {TABLE} WHERE contact_id IN ({marks})", ids)
-        store.con.execute(f"INSERT INTO {TABLE} BY NAME {select}")
-        update.changes = _changes(store, "_before", ids)
-        store.con.execute("DROP TABLE _before")
+        store.execute(f"DELETE FROM {TABLE} WHERE contact_id IN ({marks})", ids)
+        store.insert_select(TABLE, columns, select)
+        after = store.rows(
+            f"SELECT contact_id, grade, stage, total FROM {TABLE} WHERE contact_id IN ({marks})",
+            ids,
+        )
+    old = {r["contact_id"]: r for r in before}
+    for row in after:
+        prev = old.get(row["contact_id"], {})
+        if prev.get("grade") != row["grade"] or prev.get("stage") != row["stage"] or not prev:
+            update.changes.append(
+                Change(
+                    row["contact_id"],
+                    prev.get("grade"),
+                    row["grade"],
+                    prev.get("stage"),
+                    row["stage"],
+                    prev.get("total"),
+                    row["total"],
+                )
+            )
     update.rescored = len(ids)
     update.seconds = time.perf_counter() - started
     return update
 
 
-def refresh(store: DuckStore, model: Model, as_of_us: int, run_id: str = "refresh") -> Update:
+def refresh(store: Store, model: Model, as_of_us: int, run_id: str = "refresh") -> Update:
     """Bring every stored contact score to T (see the module docstring)."""
     from sqlglot import exp
 
@@ -145,7 +149,7 @@ def refresh(store: DuckStore, model: Model, as_of_us: int, run_id: str = "refres
         from leadscore.scoring.run import score_store
 
         score_store(store, model, as_of_us, entities=("contacts",))
-        return Update(as_of_us=as_of_us, rescored=store.count(TABLE))
+        return Update(as_of_us=as_of_us, rescored=count(store, TABLE))
     _require_same_model(store, model)
     extra = _extra(model, as_of_us, run_id)
     rebase = compile_rebase(model, TABLE, as_of_us, store.dialect)
@@ -157,21 +161,18 @@ def refresh(store: DuckStore, model: Model, as_of_us: int, run_id: str = "refres
     everyone = exp.select("contact_id").from_("contacts")
     exact_ids = everyone.except_(keep)
     exact = compile_contacts(model, as_of_us, store.dialect, contact_ids=exact_ids)
-    rebase_sql = _select_with_extra(rebase.query, extra, store.dialect)
-    exact_sql = _select_with_extra(exact.query, extra, store.dialect)
+    rebase_sql = with_constants(rebase.query, extra, store.dialect)
+    exact_sql = with_constants(exact.query, extra, store.dialect)
     update = Update(as_of_us=as_of_us)
+    columns = [*exact.columns, *extra]
     with store.transaction():
-        store.con.execute(
-            f"CREATE OR REPLACE TEMP TABLE _before AS SELECT contact_id, grade, stage, total "
-            f"FROM {TABLE}"
-        )
-        store.con.execute(f"CREATE OR REPLACE TABLE _scores_next AS {rebase_sql}")
-        update.rebased = int(store.scalar("SELECT count(*) FROM _scores_next"))
-        store.con.execute(f"INSERT INTO _scores_next BY NAME {exact_sql}")
-        update.rescored = int(store.scalar("SELECT count(*) FROM _scores_next")) - update.rebased
-        store.con.execute(f"DROP TABLE {TABLE}")
-        store.con.execute(f"ALTER TABLE _scores_next RENAME TO {TABLE}")
-        update.changes = _changes(store, "_before")
-        store.con.execute("DROP TABLE _before")
+        store.create_table_as("_scores_next", rebase_sql)
+        update.rebased = count(store, "_scores_next")
+        store.insert_select("_scores_next", columns, exact_sql)
+        update.rescored = count(store, "_scores_next") - update.rebased
+        store.rename_table(TABLE, "_scores_before")
+        store.rename_table("_scores_next", TABLE)
+        update.changes = _changes(store, "_scores_before")
+        store.drop_table("_scores_before")
     update.seconds = time.perf_counter() - started
     return update

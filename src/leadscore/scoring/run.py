@@ -14,12 +14,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from leadscore.store.base import count, with_constants
 from leadscore.store.schema import SCORE_TABLES
 from leadscore.timeutil import now_us
 
 if TYPE_CHECKING:
     from leadscore.model.spec import Model
-    from leadscore.store.duckdb_store import DuckStore
+    from leadscore.store.base import Store
     from leadscore.store.workspace import Workspace
 
 
@@ -61,7 +62,7 @@ class ScoreRun:
 
 
 def score_store(
-    store: DuckStore,
+    store: Store,
     model: Model,
     as_of_us: int | None = None,
     entities: tuple[str, ...] = ("contacts", "accounts", "deals"),
@@ -92,16 +93,17 @@ def score_store(
             "run_id": run_id,
         }
         with store.transaction():
-            rows = store.materialize(table, compiled, extra)
-            store.con.execute(
+            store.create_table_as(table, with_constants(compiled.query, extra, store.dialect))
+            rows = count(store, table)
+            store.execute(
                 "INSERT INTO score_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 [run_id, entity, model.name, digest, as_of, started_us, now_us(), rows],
             )
         grades = {
-            str(g): int(n)
-            for g, n in store.con.execute(
-                f"SELECT grade, count(*) FROM {table} GROUP BY grade ORDER BY 2 DESC"
-            ).fetchall()
+            str(r["grade"]): int(r["n"])
+            for r in store.rows(
+                f"SELECT grade, count(*) AS n FROM {table} GROUP BY grade ORDER BY 2 DESC"
+            )
         }
         runs.append(
             ScoreRun(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from leadscore.errors import LeadscoreError
-from leadscore.store.schema import TABLES, create_statements
+from leadscore.store.schema import create_statements
 
 if TYPE_CHECKING:
     import duckdb
@@ -74,18 +74,16 @@ class DuckStore:
         assert table is not None
         return table
 
-    def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-        cursor = self.con.execute(sql, params or [])
+    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
+        cursor = self.con.execute(sql, list(params or []))
         names = [d[0] for d in cursor.description or []]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
-    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
-        row = self.con.execute(sql, params or []).fetchone()
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        row = self.con.execute(sql, list(params or [])).fetchone()
         return None if row is None else row[0]
 
     def count(self, table: str) -> int:
-        if table not in TABLES and not table.endswith("scores"):
-            raise ValueError(table)
         return int(self.scalar(f"SELECT count(*) FROM {table}"))
 
     def has_table(self, name: str) -> bool:
@@ -98,28 +96,24 @@ class DuckStore:
     def run(self, compiled: Compiled) -> pa.Table:
         return self.query(compiled.sql(self.dialect, pretty=False))
 
-    def materialize(self, table: str, compiled: Compiled, extra: dict[str, Any]) -> int:
-        """Replace ``table`` with the result of ``compiled`` plus constant columns."""
-        from sqlglot import exp
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self.con.execute(sql, list(params or []))
 
-        query = compiled.query.copy()
-        assert isinstance(query, exp.Select)
-        for name, value in extra.items():
-            literal = (
-                exp.Literal.string(value)
-                if isinstance(value, str)
-                else exp.cast(exp.Literal.number(value), "bigint")
-            )
-            query = query.select(exp.alias_(literal, name), copy=False)
-        sql = f"CREATE OR REPLACE TABLE {table} AS {query.sql(dialect='duckdb')}"
-        self.con.execute(sql)
-        return int(self.scalar(f"SELECT count(*) FROM {table}"))
+    def create_table_as(self, name: str, select_sql: str, temp: bool = False) -> None:
+        kind = "TEMP TABLE" if temp else "TABLE"
+        self.con.execute(f"CREATE OR REPLACE {kind} {name} AS {select_sql}")
+
+    def insert_select(self, table: str, columns: Sequence[str], select_sql: str) -> None:
+        self.con.execute(f"INSERT INTO {table} BY NAME {select_sql}")
+
+    def drop_table(self, name: str) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def rename_table(self, old: str, new: str) -> None:
+        self.con.execute(f"ALTER TABLE {old} RENAME TO {new}")
 
     def append_arrow(self, table: str, data: pa.Table) -> None:
         """Insert an Arrow table whose columns are a subset of ``table``'s, by name."""
-        self.con.register("_incoming", data)
-        try:
-            cols = ", ".join(data.column_names)
-            self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM _incoming")
-        finally:
-            self.con.unregister("_incoming")
+        incoming = self.con.from_arrow(data)  # noqa: F841  (read by name in the SQL below)
+        cols = ", ".join(data.column_names)
+        self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM incoming")

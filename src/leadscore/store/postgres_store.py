@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from leadscore.errors import LeadscoreError
@@ -45,6 +45,8 @@ class PgStore:
             self.con: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True)
         except psycopg.OperationalError as exc:
             raise LeadscoreError(f"cannot connect to PostgreSQL: {exc}".strip()) from None
+        # score tables are rebuilt with other columns when models change: no cached plans
+        self.con.prepare_threshold = None
 
     def close(self) -> None:
         self.con.close()
@@ -64,19 +66,48 @@ class PgStore:
         with self.con.transaction():
             yield
 
-    def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+    @staticmethod
+    def _sql(sql: str, params: Sequence[Any] | None) -> Any:
+        # '?' placeholders (shared with DuckDB) -> psycopg's '%s'; literal '%' are doubled
+        if not params:
+            return sql
+        return sql.replace("%", "%%").replace("?", "%s")
+
+    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
         from psycopg.rows import dict_row
 
         with self.con.cursor(row_factory=dict_row) as cur:
-            cur.execute(sql.replace("?", "%s") if params else sql, params or None)
+            cur.execute(self._sql(sql, params), list(params) if params else None)
             return list(cur.fetchall())
 
-    def scalar(self, sql: str, params: list[Any] | None = None) -> Any:
-        row = self.con.execute(sql.replace("?", "%s") if params else sql, params or None).fetchone()
+    def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
+        row = self.con.execute(self._sql(sql, params), list(params) if params else None).fetchone()
         return None if row is None else row[0]
 
-    def execute(self, sql: str, params: list[Any] | None = None) -> None:
-        self.con.execute(sql.replace("?", "%s") if params else sql, params or None)
+    def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
+        self.con.execute(self._sql(sql, params), list(params) if params else None)
+
+    def has_table(self, name: str) -> bool:
+        found = self.scalar("SELECT to_regclass(?) IS NOT NULL", [name])
+        return bool(found)
+
+    def count(self, table: str) -> int:
+        return int(self.scalar(f"SELECT count(*) FROM {table}"))
+
+    def create_table_as(self, name: str, select_sql: str, temp: bool = False) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {name}")
+        kind = "TEMP TABLE" if temp else "TABLE"
+        self.con.execute(f"CREATE {kind} {name} AS {select_sql}")
+
+    def insert_select(self, table: str, columns: Sequence[str], select_sql: str) -> None:
+        cols = ", ".join(columns)
+        self.con.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM ({select_sql}) AS q")
+
+    def drop_table(self, name: str) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def rename_table(self, old: str, new: str) -> None:
+        self.con.execute(f"ALTER TABLE {old} RENAME TO {new}")
 
     def run(self, compiled: Compiled) -> list[dict[str, Any]]:
         return self.rows(compiled.sql(self.dialect, pretty=False))
