@@ -90,10 +90,11 @@ def to_json(values: Mapping[str, str]) -> str:
     return json.dumps(dict(sorted(values.items())), ensure_ascii=False, separators=(",", ":"))
 
 
-def from_json(text: str | None) -> dict[str, str]:
+def from_json(text: str | Mapping[str, Any] | None) -> dict[str, str]:
+    """Stored attributes/properties -> ``{key: text}`` (engines return JSON text or a mapping)."""
     if not text:
         return {}
-    loaded = json.loads(text)
+    loaded = text if isinstance(text, Mapping) else json.loads(text)
     if not isinstance(loaded, dict):
         raise ValueFormatError(f"expected a JSON object, got {type(loaded).__name__}")
     return flatten(loaded)

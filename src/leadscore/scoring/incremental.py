@@ -8,13 +8,14 @@
   follows the number of contacts).
 
 Both give the same result as a full recompute from raw events (tested against the reference
-evaluator), and both report which leads changed grade or stage.
+evaluator). Both accept a hook that runs inside the same transaction as the score update, so
+that history and alerts are written atomically with the scores they describe.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,11 +27,12 @@ if TYPE_CHECKING:
     from leadscore.store.base import Store
 
 TABLE = "scores"
+BEFORE = "_scores_before"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Change:
-    """A lead whose grade or stage changed."""
+    """A lead whose score moved: old values (None when it was not scored before) and new."""
 
     contact_id: str
     old_grade: str | None
@@ -40,6 +42,10 @@ class Change:
     old_total: float | None
     new_total: float
 
+    @property
+    def grade_changed(self) -> bool:
+        return self.old_grade != self.new_grade or self.old_stage != self.new_stage
+
 
 @dataclass
 class Update:
@@ -47,31 +53,23 @@ class Update:
     rescored: int = 0
     rebased: int = 0
     seconds: float = 0.0
+    # rescore: every rescored contact whose total, grade or stage moved;
+    # refresh: every contact whose grade or stage changed
     changes: list[Change] = field(default_factory=list)
+    # refresh only: the previous rows, readable by the hook (dropped afterwards)
+    before_table: str | None = None
 
 
-def _extra(model: Model, as_of_us: int, run_id: str) -> dict[str, Any]:
+Hook = Callable[["Store", Update], None]
+
+
+def score_constants(model: Model, as_of_us: int, run_id: str) -> dict[str, Any]:
     return {
         "as_of_us": as_of_us,
         "model_name": model.name,
         "model_hash": model_hash(model),
         "run_id": run_id,
     }
-
-
-def _changes(store: Store, old: str, ids: list[str] | None = None) -> list[Change]:
-    """Grade/stage changes between ``old`` (previous rows) and the scores table."""
-    where = "" if ids is None else f" AND n.contact_id IN ({', '.join('?' for _ in ids)})"
-    rows = store.rows(
-        "SELECT n.contact_id, o.grade AS og, n.grade AS ng, o.stage AS os, n.stage AS ns, "
-        f"o.total AS ot, n.total AS nt FROM {TABLE} n LEFT JOIN {old} o "
-        "ON o.contact_id = n.contact_id "
-        "WHERE (o.grade IS DISTINCT FROM n.grade OR o.stage IS DISTINCT FROM n.stage)" + where,
-        ids,
-    )
-    return [
-        Change(r["contact_id"], r["og"], r["ng"], r["os"], r["ns"], r["ot"], r["nt"]) for r in rows
-    ]
 
 
 def _require_same_model(store: Store, model: Model) -> None:
@@ -84,8 +82,21 @@ def _require_same_model(store: Store, model: Model) -> None:
         )
 
 
+def _full(store: Store, model: Model, as_of_us: int) -> Update:
+    from leadscore.scoring.run import score_store
+
+    score_store(store, model, as_of_us, entities=("contacts",))
+    return Update(as_of_us=as_of_us, rescored=count(store, TABLE))
+
+
 def rescore_contacts(
-    store: Store, model: Model, contact_ids: Sequence[str], as_of_us: int, run_id: str = "rt"
+    store: Store,
+    model: Model,
+    contact_ids: Sequence[str],
+    as_of_us: int,
+    run_id: str = "rt",
+    hook: Hook | None = None,
+    check_model: bool = True,
 ) -> Update:
     """Recompute ``contact_ids`` exactly at T and store them (other rows are untouched)."""
     from leadscore.compile.contacts import compile_contacts
@@ -96,48 +107,52 @@ def rescore_contacts(
     if not ids:
         return update
     if not store.has_table(TABLE):
-        from leadscore.scoring.run import score_store
-
-        score_store(store, model, as_of_us, entities=("contacts",))
-        update.rescored = count(store, TABLE)
-        return update
-    _require_same_model(store, model)
+        return _full(store, model, as_of_us)
+    if check_model:
+        _require_same_model(store, model)
     compiled = compile_contacts(model, as_of_us, store.dialect, contact_ids=ids)
-    select = with_constants(compiled.query, _extra(model, as_of_us, run_id), store.dialect)
+    constants = score_constants(model, as_of_us, run_id)
+    select = with_constants(compiled.query, constants, store.dialect)
     marks = ", ".join("?" for _ in ids)
-    columns = [*compiled.columns, *_extra(model, as_of_us, run_id)]
+    picked = f"SELECT contact_id, grade, stage, total FROM {TABLE} WHERE contact_id IN ({marks})"
     with store.transaction():
-        before = store.rows(
-            f"SELECT contact_id, grade, stage, total FROM {TABLE} WHERE contact_id IN ({marks})",
-            ids,
-        )
+        before = {r["contact_id"]: r for r in store.rows(picked, ids)}
         store.execute(f"DELETE FROM {TABLE} WHERE contact_id IN ({marks})", ids)
-        store.insert_select(TABLE, columns, select)
-        after = store.rows(
-            f"SELECT contact_id, grade, stage, total FROM {TABLE} WHERE contact_id IN ({marks})",
-            ids,
-        )
-    old = {r["contact_id"]: r for r in before}
-    for row in after:
-        prev = old.get(row["contact_id"], {})
-        if prev.get("grade") != row["grade"] or prev.get("stage") != row["stage"] or not prev:
+        store.insert_select(TABLE, [*compiled.columns, *constants], select)
+        for row in store.rows(picked, ids):
+            old = before.get(row["contact_id"])
+            if old and (old["total"], old["grade"], old["stage"]) == (
+                row["total"],
+                row["grade"],
+                row["stage"],
+            ):
+                continue
             update.changes.append(
                 Change(
-                    row["contact_id"],
-                    prev.get("grade"),
-                    row["grade"],
-                    prev.get("stage"),
-                    row["stage"],
-                    prev.get("total"),
-                    row["total"],
+                    contact_id=row["contact_id"],
+                    old_grade=old["grade"] if old else None,
+                    new_grade=row["grade"],
+                    old_stage=old["stage"] if old else None,
+                    new_stage=row["stage"],
+                    old_total=old["total"] if old else None,
+                    new_total=row["total"],
                 )
             )
-    update.rescored = len(ids)
+        update.rescored = len(ids)
+        if hook is not None:
+            hook(store, update)
     update.seconds = time.perf_counter() - started
     return update
 
 
-def refresh(store: Store, model: Model, as_of_us: int, run_id: str = "refresh") -> Update:
+def refresh(
+    store: Store,
+    model: Model,
+    as_of_us: int,
+    run_id: str = "refresh",
+    hook: Hook | None = None,
+    check_model: bool = True,
+) -> Update:
     """Bring every stored contact score to T (see the module docstring)."""
     from sqlglot import exp
 
@@ -146,33 +161,46 @@ def refresh(store: Store, model: Model, as_of_us: int, run_id: str = "refresh") 
 
     started = time.perf_counter()
     if not store.has_table(TABLE):
-        from leadscore.scoring.run import score_store
-
-        score_store(store, model, as_of_us, entities=("contacts",))
-        return Update(as_of_us=as_of_us, rescored=count(store, TABLE))
-    _require_same_model(store, model)
-    extra = _extra(model, as_of_us, run_id)
+        return _full(store, model, as_of_us)
+    if check_model:
+        _require_same_model(store, model)
+    constants = score_constants(model, as_of_us, run_id)
     rebase = compile_rebase(model, TABLE, as_of_us, store.dialect)
     keep = (
         exp.select(exp.column("contact_id", "s"))
         .from_(exp.alias_(exp.to_table(TABLE), "s", table=True))
         .where(rebaseable(TABLE, as_of_us))
     )
-    everyone = exp.select("contact_id").from_("contacts")
-    exact_ids = everyone.except_(keep)
+    exact_ids = exp.select("contact_id").from_("contacts").except_(keep)
     exact = compile_contacts(model, as_of_us, store.dialect, contact_ids=exact_ids)
-    rebase_sql = with_constants(rebase.query, extra, store.dialect)
-    exact_sql = with_constants(exact.query, extra, store.dialect)
-    update = Update(as_of_us=as_of_us)
-    columns = [*exact.columns, *extra]
+    update = Update(as_of_us=as_of_us, before_table=BEFORE)
     with store.transaction():
-        store.create_table_as("_scores_next", rebase_sql)
+        store.create_table_as(
+            "_scores_next", with_constants(rebase.query, constants, store.dialect)
+        )
         update.rebased = count(store, "_scores_next")
-        store.insert_select("_scores_next", columns, exact_sql)
+        store.insert_select(
+            "_scores_next",
+            [*exact.columns, *constants],
+            with_constants(exact.query, constants, store.dialect),
+        )
         update.rescored = count(store, "_scores_next") - update.rebased
-        store.rename_table(TABLE, "_scores_before")
+        store.drop_table(BEFORE)
+        store.rename_table(TABLE, BEFORE)
         store.rename_table("_scores_next", TABLE)
-        update.changes = _changes(store, "_scores_before")
-        store.drop_table("_scores_before")
+        rows = store.rows(
+            "SELECT n.contact_id, o.grade AS og, n.grade AS ng, o.stage AS os, n.stage AS ns, "
+            f"o.total AS ot, n.total AS nt FROM {TABLE} n LEFT JOIN {BEFORE} o "
+            "ON o.contact_id = n.contact_id "
+            "WHERE o.grade IS DISTINCT FROM n.grade OR o.stage IS DISTINCT FROM n.stage"
+        )
+        update.changes = [
+            Change(r["contact_id"], r["og"], r["ng"], r["os"], r["ns"], r["ot"], r["nt"])
+            for r in rows
+        ]
+        if hook is not None:
+            hook(store, update)
+        store.drop_table(BEFORE)
+    update.before_table = None
     update.seconds = time.perf_counter() - started
     return update

@@ -31,6 +31,11 @@ class Store(Protocol):
 
     def append_arrow(self, table: str, data: pa.Table) -> None: ...
 
+    def insert_new(self, table: str, key: str, data: pa.Table) -> set[str]:
+        """Insert the rows whose ``key`` is not in ``table`` yet (own transaction); return the
+        keys inserted."""
+        ...
+
     def create_table_as(self, name: str, select_sql: str, temp: bool = False) -> None:
         """Replace table ``name`` by the result of ``select_sql``."""
         ...

@@ -44,6 +44,9 @@ class DuckStore:
         except duckdb.IOException as exc:
             raise LeadscoreError(f"cannot open the workspace database {self.path}: {exc}") from None
         self.con.execute("SET preserve_insertion_order = false")
+        if not read_only:
+            # fewer, larger checkpoints: small frequent commits stay fast with big indexes
+            self.con.execute("SET checkpoint_threshold = '256MB'")
 
     def close(self) -> None:
         self.con.close()
@@ -111,6 +114,30 @@ class DuckStore:
 
     def rename_table(self, old: str, new: str) -> None:
         self.con.execute(f"ALTER TABLE {old} RENAME TO {new}")
+
+    def insert_new(self, table: str, key: str, data: pa.Table) -> set[str]:
+        """Insert the rows of ``data`` whose ``key`` is not in ``table`` yet, in a transaction of
+        their own; return the keys inserted. (Plain INSERT against the unique index is fast;
+        only when it finds duplicates are the existing keys looked up one by one.)"""
+        import duckdb
+
+        keys = [str(k) for k in data.column(key).to_pylist()]
+        try:
+            with self.transaction():
+                self.append_arrow(table, data)
+            return set(keys)
+        except duckdb.ConstraintException:
+            pass
+        existing = {
+            k for k in keys if self.scalar(f"SELECT count(*) FROM {table} WHERE {key} = ?", [k])
+        }
+        keep = [i for i, k in enumerate(keys) if k not in existing]
+        if keep:
+            import pyarrow as pa
+
+            with self.transaction():
+                self.append_arrow(table, data.take(pa.array(keep, pa.int64())))
+        return {keys[i] for i in keep}
 
     def append_arrow(self, table: str, data: pa.Table) -> None:
         """Insert an Arrow table whose columns are a subset of ``table``'s, by name."""

@@ -38,8 +38,15 @@ class PgStore:
 
     dialect = "postgres"
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, schema: str | None = None):
+        """``schema``: the PostgreSQL schema holding this workspace (one schema per workspace)."""
+        import re
+
         import psycopg
+
+        if schema is not None and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", schema):
+            raise LeadscoreError(f"invalid workspace schema name {schema!r}")
+        self.schema = schema
 
         try:
             self.con: psycopg.Connection[Any] = psycopg.connect(url, autocommit=True)
@@ -47,6 +54,9 @@ class PgStore:
             raise LeadscoreError(f"cannot connect to PostgreSQL: {exc}".strip()) from None
         # score tables are rebuilt with other columns when models change: no cached plans
         self.con.prepare_threshold = None
+        if schema is not None:
+            self.con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+            self.con.execute(f"SET search_path TO {schema}")
 
     def close(self) -> None:
         self.con.close()
@@ -88,7 +98,8 @@ class PgStore:
         self.con.execute(self._sql(sql, params), list(params) if params else None)
 
     def has_table(self, name: str) -> bool:
-        found = self.scalar("SELECT to_regclass(?) IS NOT NULL", [name])
+        qualified = f"{self.schema}.{name}" if self.schema else name
+        found = self.scalar("SELECT to_regclass(?) IS NOT NULL", [qualified])
         return bool(found)
 
     def count(self, table: str) -> int:
@@ -111,6 +122,23 @@ class PgStore:
 
     def run(self, compiled: Compiled) -> list[dict[str, Any]]:
         return self.rows(compiled.sql(self.dialect, pretty=False))
+
+    def insert_new(self, table: str, key: str, data: pa.Table) -> set[str]:
+        """Insert the rows whose ``key`` is new; return the keys inserted."""
+        cols = data.column_names
+        inserted: set[str] = set()
+        with self.con.transaction(), self.con.cursor() as cur:
+            cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS _incoming_{table} (LIKE {table})")
+            cur.execute(f"TRUNCATE _incoming_{table}")
+            with cur.copy(f"COPY _incoming_{table} ({', '.join(cols)}) FROM STDIN") as copy:
+                for row in data.to_pylist():
+                    copy.write_row([row[c] for c in cols])
+            cur.execute(
+                f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} "
+                f"FROM _incoming_{table} ON CONFLICT DO NOTHING RETURNING {key}"
+            )
+            inserted = {str(r[0]) for r in cur.fetchall()}
+        return inserted
 
     def append_arrow(self, table: str, data: pa.Table) -> None:
         """COPY an Arrow table (columns a subset of ``table``'s) into ``table``."""

@@ -77,6 +77,89 @@ TABLES: dict[str, tuple[list[tuple[str, str]], tuple[str, ...]]] = {
         ("run_id", "entity"),
     ),
     "meta": ([("key", "VARCHAR NOT NULL"), ("value", "VARCHAR NOT NULL")], ("key",)),
+    # --- the service: model versions, API keys, score history, alerts, webhooks -----------
+    "model_versions": (
+        [
+            ("version", "BIGINT NOT NULL"),
+            ("name", "VARCHAR NOT NULL"),
+            ("yaml", "VARCHAR NOT NULL"),
+            ("model_hash", "VARCHAR NOT NULL"),
+            ("status", "VARCHAR NOT NULL"),  # draft | published | retired
+            ("note", "VARCHAR"),
+            ("created_at_us", "BIGINT NOT NULL"),
+            ("published_at_us", "BIGINT"),
+        ],
+        ("version",),
+    ),
+    "api_keys": (
+        [
+            ("key_id", "VARCHAR NOT NULL"),
+            ("name", "VARCHAR NOT NULL"),
+            ("key_hash", "VARCHAR NOT NULL"),
+            ("created_at_us", "BIGINT NOT NULL"),
+            ("revoked_at_us", "BIGINT"),
+        ],
+        ("key_id",),
+    ),
+    "score_history": (
+        [
+            ("contact_id", "VARCHAR NOT NULL"),
+            ("at_us", "BIGINT NOT NULL"),
+            ("seq", "BIGINT NOT NULL"),
+            ("cause", "VARCHAR NOT NULL"),  # event | attributes | time | model
+            ("model_version", "BIGINT"),
+            ("total", "DOUBLE"),
+            ("grade", "VARCHAR"),
+            ("stage", "VARCHAR"),
+            ("old_total", "DOUBLE"),
+            ("old_grade", "VARCHAR"),
+            ("old_stage", "VARCHAR"),
+        ],
+        ("contact_id", "at_us", "seq"),
+    ),
+    "alerts": (
+        [
+            ("alert_id", "VARCHAR NOT NULL"),
+            ("contact_id", "VARCHAR NOT NULL"),
+            ("at_us", "BIGINT NOT NULL"),
+            ("cause", "VARCHAR NOT NULL"),
+            ("old_grade", "VARCHAR"),
+            ("new_grade", "VARCHAR"),
+            ("old_stage", "VARCHAR"),
+            ("new_stage", "VARCHAR"),
+            ("total", "DOUBLE NOT NULL"),
+            ("payload", "VARCHAR NOT NULL"),  # the JSON body webhooks receive
+        ],
+        ("alert_id",),
+    ),
+    "webhooks": (
+        [
+            ("endpoint_id", "VARCHAR NOT NULL"),
+            ("url", "VARCHAR NOT NULL"),
+            ("secret", "VARCHAR NOT NULL"),
+            ("filter", "VARCHAR NOT NULL"),  # JSON: grades, stages, directions
+            ("cooldown_s", "BIGINT NOT NULL"),
+            ("max_attempts", "BIGINT NOT NULL"),
+            ("active", "BOOLEAN NOT NULL"),
+            ("created_at_us", "BIGINT NOT NULL"),
+        ],
+        ("endpoint_id",),
+    ),
+    "deliveries": (
+        [
+            ("delivery_id", "VARCHAR NOT NULL"),
+            ("endpoint_id", "VARCHAR NOT NULL"),
+            ("alert_id", "VARCHAR NOT NULL"),
+            ("status", "VARCHAR NOT NULL"),  # pending | delivered | dead
+            ("attempts", "BIGINT NOT NULL"),
+            ("next_attempt_at_us", "BIGINT"),
+            ("last_status_code", "BIGINT"),
+            ("last_error", "VARCHAR"),
+            ("created_at_us", "BIGINT NOT NULL"),
+            ("updated_at_us", "BIGINT NOT NULL"),
+        ],
+        ("delivery_id",),
+    ),
 }
 
 OUTCOME_TYPES = ("converted", "won", "lost")

@@ -1,0 +1,172 @@
+"""Score history and alerts, written in the same transaction as the scores they describe.
+
+History keeps every change of a lead's score with its cause: ``event`` (new events),
+``attributes`` (the contact changed), ``model`` (a model version was published) and ``time``
+(decay, expiry, inactivity). Time moves scores continuously, so for ``time`` a row is written
+when the grade or stage changes or the score crosses a whole point.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from leadscore.model.spec import Model
+    from leadscore.scoring.incremental import Change
+    from leadscore.store.base import Store
+
+
+def record_changes(
+    store: Store,
+    changes: Iterable[Change],
+    causes: dict[str, str] | str,
+    at_us: int,
+    version: int | None,
+    seq: int,
+) -> int:
+    """Insert one history row per change; return the next sequence number."""
+    rows = []
+    for change in changes:
+        cause = causes if isinstance(causes, str) else causes.get(change.contact_id, "event")
+        rows.append(
+            [
+                change.contact_id,
+                at_us,
+                seq,
+                cause,
+                version,
+                change.new_total,
+                change.new_grade,
+                change.new_stage,
+                change.old_total,
+                change.old_grade,
+                change.old_stage,
+            ]
+        )
+        seq += 1
+    if rows:
+        import pyarrow as pa
+
+        names = [
+            "contact_id",
+            "at_us",
+            "seq",
+            "cause",
+            "model_version",
+            "total",
+            "grade",
+            "stage",
+            "old_total",
+            "old_grade",
+            "old_stage",
+        ]
+        columns = list(zip(*rows, strict=True))
+        store.append_arrow("score_history", pa.table(dict(zip(names, columns, strict=True))))
+    return seq
+
+
+def record_time_changes(
+    store: Store, before: str, at_us: int, version: int | None, seq: int
+) -> int:
+    """History rows for a refresh: grade/stage changes and whole-point crossings."""
+    store.execute(
+        "INSERT INTO score_history (contact_id, at_us, seq, cause, model_version, total, grade, "
+        "stage, old_total, old_grade, old_stage) "
+        "SELECT n.contact_id, ?, ? + row_number() OVER (ORDER BY n.contact_id), 'time', ?, "
+        "n.total, n.grade, n.stage, o.total, o.grade, o.stage "
+        f"FROM scores n LEFT JOIN {before} o ON o.contact_id = n.contact_id "
+        "WHERE o.contact_id IS NULL OR o.grade IS DISTINCT FROM n.grade "
+        "OR o.stage IS DISTINCT FROM n.stage OR floor(o.total) <> floor(n.total)",
+        [at_us, seq, version],
+    )
+    return int(store.scalar("SELECT coalesce(max(seq), 0) + 1 FROM score_history"))
+
+
+def direction(model: Model, change: Change) -> str:
+    """``up``, ``down`` or ``new`` by the primary grading's order (best band first)."""
+    if change.old_grade is None and change.old_total is None:
+        return "new"
+    primary = model.primary()
+    if primary and primary != "matrix" and primary in model.grades:
+        labels = model.grades[primary].labels()
+        known = change.old_grade in labels and change.new_grade in labels
+        if known and labels.index(str(change.new_grade)) != labels.index(str(change.old_grade)):
+            better = labels.index(str(change.new_grade)) < labels.index(str(change.old_grade))
+            return "up" if better else "down"
+    return "up" if change.new_total >= (change.old_total or 0.0) else "down"
+
+
+def create_alerts(
+    store: Store,
+    model: Model,
+    workspace: str,
+    changes: list[Change],
+    causes: dict[str, str] | str,
+    at_us: int,
+) -> list[dict[str, Any]]:
+    """One alert per grade or stage transition, with the lead's top reasons; returns them."""
+    from leadscore.scoring.breakdown import from_row
+    from leadscore.timeutil import iso
+
+    moved = [c for c in changes if c.grade_changed and c.old_grade is not None]
+    if not moved:
+        return []
+    marks = ", ".join("?" for _ in moved)
+    rows = {
+        r["contact_id"]: r
+        for r in store.rows(
+            f"SELECT * FROM scores WHERE contact_id IN ({marks})", [c.contact_id for c in moved]
+        )
+    }
+    alerts = []
+    for change in moved:
+        row = rows.get(change.contact_id)
+        reasons: list[dict[str, Any]] = []
+        if row is not None:
+            positive, negative = from_row(model, row).reasons(3)
+            reasons = [
+                {"rule": r.rule_id, "points": r.points, "why": r.happened}
+                for r in [*positive, *negative]
+            ]
+        cause = causes if isinstance(causes, str) else causes.get(change.contact_id, "event")
+        alert_id = uuid.uuid4().hex
+        payload = {
+            "alert_id": alert_id,
+            "type": "lead.grade_changed",
+            "workspace": workspace,
+            "contact_id": change.contact_id,
+            "at": iso(at_us),
+            "cause": cause,
+            "direction": direction(model, change),
+            "old": {
+                "grade": change.old_grade,
+                "stage": change.old_stage,
+                "total": change.old_total,
+            },
+            "new": {
+                "grade": change.new_grade,
+                "stage": change.new_stage,
+                "total": change.new_total,
+            },
+            "reasons": reasons,
+        }
+        store.execute(
+            "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                alert_id,
+                change.contact_id,
+                at_us,
+                cause,
+                change.old_grade,
+                change.new_grade,
+                change.old_stage,
+                change.new_stage,
+                change.new_total,
+                json.dumps(payload, ensure_ascii=False),
+            ],
+        )
+        alerts.append(payload)
+    return alerts

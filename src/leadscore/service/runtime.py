@@ -1,0 +1,593 @@
+"""One workspace at run time: durable group-committed writes and a scorer that keeps scores
+current.
+
+Two threads, each with its own database connection:
+
+- the **writer** takes write requests (events, contacts, outcomes) from a queue and commits
+  the requests that arrive within a few milliseconds together (group commit); a request returns
+  only after its commit, so an acknowledged item is durable. It then hands the touched contacts
+  to the scorer.
+- the **scorer** rescores touched contacts in micro-batches (exactly, from their events), brings
+  every score to the present on a timer (re-basing, see :mod:`leadscore.scoring.incremental`),
+  publishes model versions, and in the same transactions writes score history, alerts and the
+  webhook outbox.
+
+Reads (the HTTP API) use their own connections and see committed data only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from leadscore.errors import LeadscoreError
+from leadscore.service.records import ItemResult
+from leadscore.service.settings import RuntimeSettings
+
+if TYPE_CHECKING:
+    from leadscore.model.spec import Model
+    from leadscore.records import Contact, Event, Outcome
+    from leadscore.scoring.incremental import Update
+    from leadscore.store.base import Store
+
+log = logging.getLogger("leadscore.service")
+CHUNK = 1000
+
+
+class RuntimeStopped(LeadscoreError):
+    """The workspace is shutting down and takes no more writes."""
+
+
+@dataclass(frozen=True)
+class Active:
+    version: int
+    model: Model
+    model_hash: str
+
+
+@dataclass
+class _Write:
+    kind: str
+    items: list[Any]
+    future: Future[Any] = field(default_factory=Future)
+
+
+@dataclass
+class _Command:
+    action: Callable[[Store], Any]
+    future: Future[Any] = field(default_factory=Future)
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Runtime:
+    def __init__(
+        self,
+        name: str,
+        open_store: Callable[[], Store],
+        settings: RuntimeSettings | None = None,
+        seed_model: str | None = None,
+    ):
+        self.name = name
+        self.open_store = open_store
+        self.settings = settings or RuntimeSettings()
+        self.seed_model = seed_model
+        self._writes: queue.Queue[_Write | None] = queue.Queue()
+        self._commands: queue.Queue[_Command] = queue.Queue()
+        self._touched: dict[str, str] = {}
+        self._touched_lock = threading.Condition()
+        self._stopping = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._local = threading.local()
+        self._readers: list[Store] = []
+        self._readers_lock = threading.Lock()
+        self._active: Active | None = None
+        self._seq = 0
+        self._last_refresh = 0.0
+        self._busy = 0
+        self.errors: list[str] = []
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> Runtime:
+        from leadscore.scoring.run import model_hash
+        from leadscore.service import versions
+
+        store = self.open_store()
+        try:
+            store.init_schema()
+            current = versions.active_version(store)
+            if current is None:
+                if self.seed_model is None:
+                    raise LeadscoreError(f"workspace '{self.name}' has no published model")
+                draft = versions.create_version(store, self.seed_model, note="initial model")
+                self._publish(store, draft.version)
+                current = versions.active_version(store)
+            assert current is not None
+            model = current.load()
+            self._active = Active(current.version, model, model_hash(model))
+            stored = (
+                store.rows("SELECT DISTINCT model_hash FROM scores LIMIT 2")
+                if store.has_table("scores")
+                else []
+            )
+            if [r["model_hash"] for r in stored] != [self._active.model_hash]:
+                self._publish(store, current.version)
+            self._seq = int(store.scalar("SELECT coalesce(max(seq), 0) + 1 FROM score_history"))
+        finally:
+            store.close()
+        self._last_refresh = time.monotonic()
+        for target, label in ((self._writer_loop, "writer"), (self._scorer_loop, "scorer")):
+            thread = threading.Thread(target=target, name=f"{self.name}-{label}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stopping.set()
+        self._writes.put(None)
+        with self._touched_lock:
+            self._touched_lock.notify_all()
+        for thread in self._threads:
+            thread.join(timeout)
+        with self._readers_lock:
+            for store in self._readers:
+                with contextlib.suppress(Exception):
+                    store.close()
+            self._readers.clear()
+
+    @property
+    def active(self) -> Active:
+        if self._active is None:
+            raise LeadscoreError(f"workspace '{self.name}' is not started")
+        return self._active
+
+    def healthy(self) -> bool:
+        return bool(self._threads) and all(t.is_alive() for t in self._threads)
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[Store]:
+        """A connection for reads, one per thread, reused."""
+        store = getattr(self._local, "store", None)
+        if store is None:
+            store = self.open_store()
+            self._local.store = store
+            with self._readers_lock:
+                self._readers.append(store)
+        yield store
+
+    # ------------------------------------------------------------------ writes
+    def _submit(self, kind: str, items: list[Any]) -> Any:
+        if self._stopping.is_set():
+            raise RuntimeStopped(f"workspace '{self.name}' is shutting down")
+        request = _Write(kind, items)
+        self._writes.put(request)
+        return request.future.result()
+
+    def ingest_events(self, events: list[Event]) -> list[ItemResult]:
+        """Store events durably; returns accepted / duplicate / rejected per item."""
+        return list(self._submit("events", events))
+
+    def upsert_contacts(self, contacts: list[Contact]) -> list[ItemResult]:
+        """Create or update contacts (attributes merge: new keys overwrite, others stay)."""
+        return list(self._submit("contacts", contacts))
+
+    def record_outcomes(self, outcomes: list[Outcome]) -> list[ItemResult]:
+        return list(self._submit("outcomes", outcomes))
+
+    def command(self, action: Callable[[Store], Any]) -> Any:
+        """Run ``action`` on the scorer's connection, in order with scoring; wait for it."""
+        if self._stopping.is_set():
+            raise RuntimeStopped(f"workspace '{self.name}' is shutting down")
+        command = _Command(action)
+        self._commands.put(command)
+        with self._touched_lock:
+            self._touched_lock.notify_all()
+        return command.future.result()
+
+    def refresh(self) -> Update:
+        """Bring every score to now (what the timer does)."""
+        return self.command(self._refresh)  # type: ignore[no-any-return]
+
+    def publish(self, version: int) -> dict[str, Any]:
+        """Rescore everyone with ``version`` and make it the active model."""
+        return self.command(lambda store: self._publish(store, version))  # type: ignore[no-any-return]
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until every write so far is committed and every touched contact rescored."""
+        deadline = time.monotonic() + timeout
+        self.command(lambda store: None)  # writes before now are queued behind nothing
+        while time.monotonic() < deadline:
+            with self._touched_lock:
+                idle = not self._touched and self._busy == 0 and self._writes.empty()
+            if idle:
+                return
+            time.sleep(0.01)
+        raise TimeoutError("the scorer did not catch up in time")
+
+    # ------------------------------------------------------------------ writer thread
+    def _writer_loop(self) -> None:
+        store = self.open_store()
+        try:
+            while True:
+                first = self._writes.get()
+                if first is None:
+                    break
+                batch = [first]
+                size = len(first.items)
+                deadline = time.monotonic() + self.settings.commit_wait_s
+                while size < self.settings.max_commit_items:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    try:
+                        item = self._writes.get(timeout=remaining)
+                    except queue.Empty:
+                        break
+                    if item is None:
+                        self._writes.put(None)
+                        break
+                    batch.append(item)
+                    size += len(item.items)
+                self._write_batch(store, batch)
+        finally:
+            while True:  # refuse what is left
+                try:
+                    left = self._writes.get_nowait()
+                except queue.Empty:
+                    break
+                if left is not None and not left.future.done():
+                    left.future.set_exception(RuntimeStopped("shutting down"))
+            store.close()
+
+    def _write_batch(self, store: Store, batch: list[_Write]) -> None:
+        for kind, handler in (
+            ("contacts", self._write_contacts),
+            ("events", self._write_events),
+            ("outcomes", self._write_outcomes),
+        ):
+            requests = [r for r in batch if r.kind == kind]
+            if not requests:
+                continue
+            try:
+                results = handler(store, [item for r in requests for item in r.items])
+            except Exception as exc:  # a database fault: every request in the group fails
+                log.exception("write of %s failed", kind)
+                for r in requests:
+                    r.future.set_exception(exc)
+                continue
+            offset = 0
+            for r in requests:
+                r.future.set_result(results[offset : offset + len(r.items)])
+                offset += len(r.items)
+
+    def _existing(self, store: Store, table: str, key: str, ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(ids))):
+            marks = ", ".join("?" for _ in chunk)
+            sql = f"SELECT {key} FROM {table} WHERE {key} IN ({marks})"
+            found |= {str(r[key]) for r in store.rows(sql, list(chunk))}
+        return found
+
+    def _write_events(self, store: Store, events: list[Event]) -> list[ItemResult]:
+        from leadscore.records import events_table
+
+        now = self.settings.clock()
+        known = self._existing(store, "contacts", "contact_id", [e.contact_id for e in events])
+        results: list[ItemResult | None] = [None] * len(events)
+        first: dict[str, int] = {}
+        candidates: list[int] = []
+        for i, event in enumerate(events):
+            if event.contact_id not in known:
+                results[i] = ItemResult(
+                    "rejected",
+                    event.event_id,
+                    f"unknown contact_id '{event.contact_id}'; create the contact first",
+                )
+            elif event.event_id in first:
+                results[i] = ItemResult("duplicate", event.event_id)
+            else:
+                first[event.event_id] = i
+                candidates.append(i)
+        inserted: set[str] = set()
+        if candidates:
+            table = events_table([events[i] for i in candidates], now_us=now)
+            inserted = store.insert_new("events", "event_id", table)
+        touched: dict[str, str] = {}
+        for i in candidates:
+            event = events[i]
+            if event.event_id in inserted:
+                results[i] = ItemResult("accepted", event.event_id)
+                touched[event.contact_id] = "event"
+            else:
+                results[i] = ItemResult("duplicate", event.event_id)
+        self._touch(touched)
+        return [r for r in results if r is not None]
+
+    def _write_outcomes(self, store: Store, outcomes: list[Outcome]) -> list[ItemResult]:
+        import pyarrow as pa
+
+        from leadscore.values import to_json
+
+        now = self.settings.clock()
+        known = self._existing(store, "contacts", "contact_id", [o.contact_id for o in outcomes])
+        results: list[ItemResult | None] = [None] * len(outcomes)
+        seen: set[str] = set()
+        keep: list[int] = []
+        for i, o in enumerate(outcomes):
+            if o.contact_id not in known:
+                reason = f"unknown contact_id '{o.contact_id}'"
+                results[i] = ItemResult("rejected", o.outcome_id, reason)
+            elif o.outcome_id in seen:
+                results[i] = ItemResult("duplicate", o.outcome_id)
+            else:
+                seen.add(o.outcome_id)
+                keep.append(i)
+        inserted: set[str] = set()
+        if keep:
+            picked = [outcomes[i] for i in keep]
+            table = pa.table(
+                {
+                    "outcome_id": [o.outcome_id for o in picked],
+                    "contact_id": [o.contact_id for o in picked],
+                    "type": [o.type for o in picked],
+                    "ts_us": pa.array([o.ts_us for o in picked], pa.int64()),
+                    "value": pa.array([o.value for o in picked], pa.float64()),
+                    "properties": [to_json(getattr(o, "properties", {}) or {}) for o in picked],
+                    "received_at_us": pa.array([now] * len(picked), pa.int64()),
+                }
+            )
+            inserted = store.insert_new("outcomes", "outcome_id", table)
+        for i in keep:
+            status = "accepted" if outcomes[i].outcome_id in inserted else "duplicate"
+            results[i] = ItemResult(status, outcomes[i].outcome_id)  # type: ignore[arg-type]
+        return [r for r in results if r is not None]
+
+    def _write_contacts(self, store: Store, contacts: list[Contact]) -> list[ItemResult]:
+        from leadscore.records import contacts_table
+        from leadscore.values import from_json
+
+        now = self.settings.clock()
+        ids = [c.contact_id for c in contacts]
+        current: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(sorted(set(ids))):
+            marks = ", ".join("?" for _ in chunk)
+            for row in store.rows(
+                "SELECT contact_id, account_id, created_at_us, attributes FROM contacts "
+                f"WHERE contact_id IN ({marks})",
+                list(chunk),
+            ):
+                row["attributes"] = from_json(row["attributes"])
+                current[row["contact_id"]] = row
+        results: list[ItemResult] = []
+        final: dict[str, Contact] = {}
+        from leadscore.records import Contact as ContactRecord
+
+        for contact in contacts:
+            before = current.get(contact.contact_id)
+            if before is None:
+                merged = contact
+                status = "inserted"
+            else:
+                attributes = {**before["attributes"], **dict(contact.attributes)}
+                merged = ContactRecord(
+                    contact.contact_id,
+                    attributes,
+                    contact.created_at_us
+                    if contact.created_at_us is not None
+                    else before["created_at_us"],
+                    contact.account_id if contact.account_id is not None else before["account_id"],
+                )
+                same = (
+                    attributes == before["attributes"]
+                    and merged.created_at_us == before["created_at_us"]
+                    and merged.account_id == before["account_id"]
+                )
+                status = "unchanged" if same else "updated"
+            if status != "unchanged":
+                final[contact.contact_id] = merged
+                current[contact.contact_id] = {
+                    "contact_id": merged.contact_id,
+                    "account_id": merged.account_id,
+                    "created_at_us": merged.created_at_us,
+                    "attributes": dict(merged.attributes),
+                }
+            results.append(ItemResult(status, contact.contact_id))  # type: ignore[arg-type]
+        if final:
+            changed = list(final)
+            with store.transaction():
+                for chunk in _chunks(changed):
+                    marks = ", ".join("?" for _ in chunk)
+                    store.execute(
+                        f"DELETE FROM contacts WHERE contact_id IN ({marks})", list(chunk)
+                    )
+                store.append_arrow("contacts", contacts_table(final.values(), now_us=now))
+            self._touch(dict.fromkeys(changed, "attributes"))
+        return results
+
+    def _touch(self, touched: dict[str, str]) -> None:
+        if not touched:
+            return
+        with self._touched_lock:
+            for contact_id, cause in touched.items():
+                self._touched.setdefault(contact_id, cause)
+            self._touched_lock.notify_all()
+
+    # ------------------------------------------------------------------ scorer thread
+    def _scorer_loop(self) -> None:
+        store = self.open_store()
+        try:
+            while not self._stopping.is_set():
+                self._run_commands(store)
+                with self._touched_lock:
+                    if not self._touched and self._commands.empty():
+                        self._touched_lock.wait(timeout=0.2)
+                    has_work = bool(self._touched)
+                if has_work:
+                    time.sleep(self.settings.score_delay_s)
+                    self._score_touched(store)
+                interval = self.settings.refresh_interval_s
+                if interval and time.monotonic() - self._last_refresh >= interval:
+                    self._guard("refresh", lambda: self._refresh(store))
+        finally:
+            self._run_commands(store)
+            store.close()
+
+    def _guard(self, what: str, action: Callable[[], Any]) -> None:
+        try:
+            action()
+        except Exception as exc:
+            log.exception("%s failed", what)
+            self.errors.append(f"{what}: {exc}")
+
+    def _run_commands(self, store: Store) -> None:
+        while True:
+            try:
+                command = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                command.future.set_result(command.action(store))
+            except Exception as exc:
+                command.future.set_exception(exc)
+
+    def _score_touched(self, store: Store) -> None:
+        with self._touched_lock:
+            picked = dict(list(self._touched.items())[: self.settings.max_score_batch])
+            for contact_id in picked:
+                del self._touched[contact_id]
+            self._busy += 1
+        try:
+            self._guard("rescoring", lambda: self._rescore(store, picked))
+        finally:
+            with self._touched_lock:
+                self._busy -= 1
+
+    def _after(self, causes: dict[str, str] | str) -> Callable[[Store, Update], None]:
+        from leadscore.service import history
+
+        def hook(store: Store, update: Update) -> None:
+            active = self.active
+            if update.before_table is not None:
+                self._seq = history.record_time_changes(
+                    store, update.before_table, update.as_of_us, active.version, self._seq
+                )
+            else:
+                self._seq = history.record_changes(
+                    store, update.changes, causes, update.as_of_us, active.version, self._seq
+                )
+            alerts = history.create_alerts(
+                store, active.model, self.name, update.changes, causes, update.as_of_us
+            )
+            if alerts:
+                from leadscore.service.webhooks import enqueue_deliveries
+
+                enqueue_deliveries(store, alerts, update.as_of_us)
+
+        return hook
+
+    def _rescore(self, store: Store, causes: dict[str, str]) -> Update:
+        from leadscore.scoring.incremental import rescore_contacts
+
+        active = self.active
+        return rescore_contacts(
+            store,
+            active.model,
+            list(causes),
+            self.settings.clock(),
+            run_id=f"v{active.version}",
+            hook=self._after(causes),
+            check_model=False,
+        )
+
+    def _refresh(self, store: Store) -> Update:
+        from leadscore.scoring.incremental import refresh
+        from leadscore.scoring.run import score_store
+
+        active = self.active
+        now = self.settings.clock()
+        update = refresh(
+            store,
+            active.model,
+            now,
+            run_id=f"v{active.version}",
+            hook=self._after("time"),
+            check_model=False,
+        )
+        if active.model.accounts is not None or active.model.deals is not None:
+            score_store(store, active.model, now, entities=("accounts", "deals"))
+        self._last_refresh = time.monotonic()
+        return update
+
+    def _publish(self, store: Store, version: int) -> dict[str, Any]:
+        """Score everyone with ``version`` in one transaction and make it active."""
+        from leadscore.scoring.incremental import Change, score_constants
+        from leadscore.scoring.run import model_hash
+        from leadscore.service import history, versions
+        from leadscore.store.base import with_constants
+
+        chosen = versions.get_version(store, version)
+        model = chosen.load()
+        now = self.settings.clock()
+        from leadscore.compile.contacts import compile_contacts
+
+        compiled = compile_contacts(model, now, store.dialect)
+        constants = score_constants(model, now, f"v{version}")
+        previous = self._active
+        self._active = Active(version, model, model_hash(model))
+        had_scores = store.has_table("scores")
+        try:
+            with store.transaction():
+                if had_scores:
+                    store.drop_table("_scores_before")
+                    store.rename_table("scores", "_scores_before")
+                store.create_table_as(
+                    "scores", with_constants(compiled.query, constants, store.dialect)
+                )
+                changes: list[Change] = []
+                if had_scores:
+                    rows = store.rows(
+                        "SELECT n.contact_id, o.grade AS og, n.grade AS ng, o.stage AS os, "
+                        "n.stage AS ns, o.total AS ot, n.total AS nt FROM scores n "
+                        "LEFT JOIN _scores_before o ON o.contact_id = n.contact_id "
+                        "WHERE o.total IS DISTINCT FROM n.total OR o.grade IS DISTINCT FROM "
+                        "n.grade OR o.stage IS DISTINCT FROM n.stage"
+                    )
+                    changes = [
+                        Change(
+                            r["contact_id"], r["og"], r["ng"], r["os"], r["ns"], r["ot"], r["nt"]
+                        )
+                        for r in rows
+                    ]
+                    self._seq = history.record_changes(
+                        store, changes, "model", now, version, self._seq
+                    )
+                    alerts = history.create_alerts(store, model, self.name, changes, "model", now)
+                    if alerts:
+                        from leadscore.service.webhooks import enqueue_deliveries
+
+                        enqueue_deliveries(store, alerts, now)
+                    store.drop_table("_scores_before")
+                versions.mark_published(store, version, now)
+        except Exception:
+            self._active = previous
+            raise
+        if model.accounts is not None or model.deals is not None:
+            from leadscore.scoring.run import score_store
+
+            score_store(store, model, now, entities=("accounts", "deals"))
+        moved = sum(1 for c in changes if c.grade_changed)
+        return {
+            "version": version,
+            "scored": int(store.scalar("SELECT count(*) FROM scores")),
+            "changed_grade": moved,
+        }

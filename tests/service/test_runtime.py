@@ -1,0 +1,111 @@
+"""The workspace runtime: durable writes, rescoring, history, alerts, publish, refresh."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadscore.records import Contact, Event, Outcome
+from leadscore.service import versions
+from leadscore.service.runtime import Runtime
+from leadscore.timeutil import UNIT_US
+from tests.service.conftest import MODEL, Clock
+
+DAY = UNIT_US["d"]
+
+
+def _score(rt: Runtime, contact_id: str) -> dict[str, Any]:
+    with rt.reader() as store:
+        rows = store.rows("SELECT * FROM scores WHERE contact_id = ?", [contact_id])
+    assert rows, f"{contact_id} not scored"
+    return rows[0]
+
+
+def _history(rt: Runtime, contact_id: str) -> list[dict[str, Any]]:
+    with rt.reader() as store:
+        return store.rows(
+            "SELECT * FROM score_history WHERE contact_id = ? ORDER BY at_us, seq", [contact_id]
+        )
+
+
+def test_events_are_acknowledged_then_scored(runtime: Runtime, clock: Clock) -> None:
+    assert [r.status for r in runtime.upsert_contacts([Contact("ann", {"title": "VP Sales"})])] == [
+        "inserted"
+    ]
+    runtime.flush()
+    results = runtime.ingest_events(
+        [
+            Event("e1", "ann", "demo_request", clock.now - DAY),
+            Event("e1", "ann", "demo_request", clock.now - DAY),  # same id in the batch
+            Event("e2", "nobody", "page_view", clock.now),
+        ]
+    )
+    assert [r.status for r in results] == ["accepted", "duplicate", "rejected"]
+    assert "unknown contact_id 'nobody'" in (results[2].reason or "")
+    assert [r.status for r in runtime.ingest_events([Event("e1", "ann", "demo_request", 0)])] == [
+        "duplicate"
+    ]
+    runtime.flush()
+    row = _score(runtime, "ann")
+    assert (row["total"], row["grade"], row["stage"]) == (80.0, "hot", "SQL")
+    causes = [h["cause"] for h in _history(runtime, "ann")]
+    assert causes == ["attributes", "event"]
+
+
+def test_grade_transitions_create_alerts_and_history(runtime: Runtime, clock: Clock) -> None:
+    runtime.upsert_contacts([Contact("bob")])
+    runtime.flush()
+    runtime.ingest_events([Event("d1", "bob", "demo_request", clock.now)])
+    runtime.flush()
+    with runtime.reader() as store:
+        alerts = store.rows("SELECT * FROM alerts WHERE contact_id = 'bob'")
+    assert [(a["old_grade"], a["new_grade"]) for a in alerts] == [("cold", "warm")]
+    # the demo request expires after 30 days: time passing cools the lead and alerts again
+    clock.now += 31 * DAY
+    update = runtime.refresh()
+    assert [(c.contact_id, c.old_grade, c.new_grade) for c in update.changes] == [
+        ("bob", "warm", "cold")
+    ]
+    with runtime.reader() as store:
+        alerts = store.rows("SELECT * FROM alerts WHERE contact_id = 'bob' ORDER BY at_us")
+    assert [(a["old_grade"], a["new_grade"], a["cause"]) for a in alerts] == [
+        ("cold", "warm", "event"),
+        ("warm", "cold", "time"),
+    ]
+    assert _history(runtime, "bob")[-1]["cause"] == "time"
+
+
+def test_attribute_change_rescores(runtime: Runtime) -> None:
+    runtime.upsert_contacts([Contact("cy", {"title": "Engineer"})])
+    runtime.flush()
+    assert _score(runtime, "cy")["total"] == 0.0
+    assert [r.status for r in runtime.upsert_contacts([Contact("cy", {"title": "VP Eng"})])] == [
+        "updated"
+    ]
+    assert [r.status for r in runtime.upsert_contacts([Contact("cy", {"title": "VP Eng"})])] == [
+        "unchanged"
+    ]
+    runtime.flush()
+    assert _score(runtime, "cy")["total"] == 30.0
+
+
+def test_publish_rescores_everyone_and_keeps_versions(runtime: Runtime) -> None:
+    runtime.upsert_contacts([Contact("dee", {"title": "VP"})])
+    runtime.flush()
+    with runtime.reader() as store:
+        draft = versions.create_version(store, MODEL.replace("points: 30", "points: 70"))
+    result = runtime.publish(draft.version)
+    assert result["version"] == draft.version
+    row = _score(runtime, "dee")
+    assert (row["total"], row["grade"]) == (70.0, "hot")
+    with runtime.reader() as store:
+        listed = [(v.version, v.status) for v in versions.list_versions(store)]
+    assert listed == [(1, "retired"), (2, "published")]
+    assert runtime.active.version == 2
+    assert _history(runtime, "dee")[-1]["cause"] == "model"
+
+
+def test_outcomes_are_idempotent(runtime: Runtime, clock: Clock) -> None:
+    runtime.upsert_contacts([Contact("eve")])
+    first = runtime.record_outcomes([Outcome("o1", "eve", "won", clock.now)])
+    again = runtime.record_outcomes([Outcome("o1", "eve", "won", clock.now)])
+    assert [r.status for r in first + again] == ["accepted", "duplicate"]
