@@ -84,7 +84,9 @@ def value_text() -> st.SearchStrategy[str]:
         st.sampled_from(TEXTS),
         st.integers(-1000, 100_000).map(str),
         st.floats(-1e6, 1e6, allow_nan=False).map(repr),
-        st.text(st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=12),
+        st.text(
+            st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=12
+        ),
     )
 
 
@@ -155,6 +157,8 @@ def event_rule(draw: st.DrawFn, rule_id: str) -> dict[str, Any]:
         rule["within"] = draw(st.sampled_from(DURATIONS))
     if draw(st.booleans()):
         rule["half_life"] = draw(st.sampled_from(DURATIONS))
+    if draw(st.integers(0, 3)) == 0:
+        rule["min_count"] = draw(st.integers(2, 3))
     if draw(st.booleans()):
         rule["count"] = "each"
         if draw(st.booleans()):

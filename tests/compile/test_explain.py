@@ -235,6 +235,21 @@ def test_attribute_rules(data: dict[str, Any], expected: str) -> None:
             {"points": -3, "event": "page_view", "where": {"not": {"property": "url", "eq": "/"}}},
             '-3 points once for a page view where not (url is "/")',
         ),
+        (
+            {
+                "points": 15,
+                "event": "page_view",
+                "where": {"property": "url", "starts_with": "/pricing"},
+                "min_count": 3,
+                "within": "30d",
+            },
+            '+15 points once for at least 3 x page view whose url starts with "/pricing" '
+            "in the last 30 days",
+        ),
+        (
+            {"points": 2, "event": "visit", "count": "each", "min_count": 5},
+            "+2 points for each visit (once there are at least 5)",
+        ),
     ],
 )
 def test_event_rules(data: dict[str, Any], expected: str) -> None:

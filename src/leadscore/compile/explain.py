@@ -156,7 +156,9 @@ def _attribute_sentence(rule: AttributeRule, entity: str | None) -> str:
 
 def _event_sentence(rule: EventRule, entity: str | None) -> str:
     types = join_words([humanise(t) for t in rule.event])
-    if rule.count == "once":
+    if rule.count == "once" and rule.min_count > 1:
+        text = f"{points_text(rule.points)} once for at least {rule.min_count} x {types}"
+    elif rule.count == "once":
         text = f"{points_text(rule.points)} once for {_article(types)}"
     else:
         text = f"{points_text(rule.points)} for each {types}"
@@ -164,6 +166,8 @@ def _event_sentence(rule: EventRule, entity: str | None) -> str:
     if rule.within is not None:
         text += f" in the last {_span(rule.within)}"
     limits = []
+    if rule.count == "each" and rule.min_count > 1:
+        limits.append(f"once there are at least {rule.min_count}")
     if rule.max_times is not None:
         limits.append(f"at most {_times(rule.max_times)}")
     if rule.cap is not None:

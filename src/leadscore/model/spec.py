@@ -87,6 +87,7 @@ class EventRule(RuleBase):
     event: EventTypes
     where: Predicate | None = None
     count: Literal["once", "each"] = "once"
+    min_count: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] = 1
     max_times: Annotated[int, Field(ge=1, strict=True)] | None = None
     cap: PeriodCap | None = None
     within: str | None = None

@@ -53,6 +53,8 @@ def _selected(
 def _event_rule(rule: EventRule, events: list[Event], t: int) -> tuple[int, int, float]:
     chosen = _selected(events, rule.event, rule.where, us(rule.within), t)
     matched = len(chosen)
+    if matched < rule.min_count:
+        return matched, 0, 0.0
     half_life = us(rule.half_life)
     if rule.count == "once":
         if not chosen:

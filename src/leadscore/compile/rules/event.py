@@ -43,6 +43,11 @@ def compile_rule(rule: EventRule, ctx: Context) -> RuleColumns:
     window = us(rule.within)
     selected = ctx.select_events(rule.event, rule.where, window)
     columns = _compile(rule, ctx, selected)
+    if rule.min_count > 1:
+        # nothing counts until at least min_count events are selected
+        enough = exp.GTE(this=columns.matched.copy(), expression=exp.Literal.number(rule.min_count))
+        columns.counted = case([(enough, columns.counted)], exp.Literal.number(0))
+        columns.weight = case([(enough.copy(), columns.weight)], num(0.0))
     if window is not None:
         # the oldest selected event leaves the window at ts + within
         oldest = filtered(exp.Min(this=col("ts_us", EVENTS)), selected.copy())
