@@ -1,0 +1,40 @@
+"""What a feature means: enough to name it for people and to turn it into a rule of the model
+spec (learned point tables)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+FeatureKind = Literal[
+    "attribute_number",  # a contact attribute read as a number
+    "attribute_category",  # a contact attribute's text value (rare values grouped as "other")
+    "event_count",  # selected events within a window before the snapshot
+    "event_recency",  # days since the last selected event (capped), or missing
+    "distinct_values",  # distinct values of a property among selected events in a window
+    "rule_points",  # a rule of the current rule model: its points at the snapshot
+    "score",  # a named score or the total of the current rule model
+]
+
+
+@dataclass(frozen=True)
+class FeatureInfo:
+    """One column of a feature table."""
+
+    name: str  # column name, [a-z0-9_]
+    kind: FeatureKind
+    label: str  # for people: "pricing page views, last 30 days"
+    attribute: str | None = None  # attribute_* kinds
+    event_types: tuple[str, ...] = ()  # event_* / distinct_values kinds
+    where: dict[str, Any] | None = None  # a property condition in spec form, e.g. url starts_with
+    window_days: int | None = None  # event_count / distinct_values
+    property: str | None = None  # distinct_values
+    categories: tuple[str, ...] = ()  # attribute_category: the kept values (others -> "other")
+    rule_id: str | None = None  # rule_points
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if v not in (None, (), {})}
+        out["event_types"] = list(self.event_types)
+        out["categories"] = list(self.categories)
+        return out
