@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system programs the test suite drives for real, when they are missing:
-# a PostgreSQL server (initdb/pg_ctl). Debian/Ubuntu only; needs root or sudo.
+# a PostgreSQL server (initdb/pg_ctl) and Chromium. Debian/Ubuntu only; needs root or sudo.
 set -euo pipefail
 
 missing=()
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
   missing+=(postgresql)
+fi
+# Chromium: the web app's end-to-end tests and the docs' screenshots drive a real browser
+if [ ! -x /usr/bin/chromium ]; then
+  missing+=(chromium)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -16,5 +20,7 @@ if [ "$(id -u)" -ne 0 ]; then
   sudo="sudo"
 fi
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 || {
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
