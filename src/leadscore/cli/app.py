@@ -152,7 +152,11 @@ def compile_(
 
 
 def main() -> None:
-    from leadscore.cli import data_commands, score_commands  # noqa: F401  (register commands)
+    from leadscore.cli import (  # noqa: F401  (register commands)
+        data_commands,
+        score_commands,
+        version_commands,
+    )
     from leadscore.errors import LeadscoreError
 
     try:

@@ -312,9 +312,31 @@ def _problems_from_validation(
     return problems
 
 
+MAX_DEPTH = 40
+
+
+def _depth(node: Any, level: int = 0) -> int:
+    """How deeply ``node`` nests (stops counting past MAX_DEPTH)."""
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(node, dict):
+        return max((_depth(v, level + 1) for v in node.values()), default=level)
+    if isinstance(node, list):
+        return max((_depth(v, level + 1) for v in node), default=level)
+    return level
+
+
 def load_model_text(text: str, file: str = "<model>") -> Model:
     """Parse and validate a model from YAML text; raise :class:`ModelError` with every problem."""
-    data, positions = _parse_yaml(text, file)
+    try:
+        data, positions = _parse_yaml(text, file)
+    except RecursionError:
+        data, positions = None, _Positions()
+    if data is None or _depth(data) > MAX_DEPTH:
+        if data is not None or text.strip():
+            raise ModelError(
+                [Problem(f"the document nests deeper than {MAX_DEPTH} levels", file=file, line=1)]
+            )
     if not isinstance(data, dict):
         raise ModelError([Problem("a model is a YAML mapping (key: value lines)", file=file)])
     version = data.get("leadscore")

@@ -114,11 +114,20 @@ def create_alerts(
     moved = [c for c in changes if c.grade_changed and c.old_grade is not None]
     if not moved:
         return []
+    from leadscore.compile.naming import score_col
+    from leadscore.values import from_json
+
     marks = ", ".join("?" for _ in moved)
+    ids = [c.contact_id for c in moved]
     rows = {
         r["contact_id"]: r
+        for r in store.rows(f"SELECT * FROM scores WHERE contact_id IN ({marks})", ids)
+    }
+    people = {
+        r["contact_id"]: r
         for r in store.rows(
-            f"SELECT * FROM scores WHERE contact_id IN ({marks})", [c.contact_id for c in moved]
+            f"SELECT contact_id, account_id, attributes FROM contacts WHERE contact_id IN ({marks})",
+            ids,
         )
     }
     alerts = []
@@ -132,12 +141,20 @@ def create_alerts(
                 for r in [*positive, *negative]
             ]
         cause = causes if isinstance(causes, str) else causes.get(change.contact_id, "event")
+        person = people.get(change.contact_id, {})
+        contact = {
+            "contact_id": change.contact_id,
+            "account_id": person.get("account_id"),
+            "attributes": from_json(person.get("attributes")),
+            "scores": {n: row[score_col(n)] for n in model.scores} if row else {},
+        }
         alert_id = uuid.uuid4().hex
         payload = {
             "alert_id": alert_id,
             "type": "lead.grade_changed",
             "workspace": workspace,
             "contact_id": change.contact_id,
+            "contact": contact,
             "at": iso(at_us),
             "cause": cause,
             "direction": direction(model, change),

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from leadscore.errors import LeadscoreError
-from leadscore.store.schema import TABLES
+from leadscore.store.schema import INDEXES, TABLES
 
 if TYPE_CHECKING:
     import psycopg
@@ -30,6 +30,9 @@ def create_statements() -> list[str]:
     for name, (columns, key) in TABLES.items():
         cols = ", ".join(f"{c} {_pg_type(c, t)}" for c, t in columns)
         out.append(f"CREATE TABLE IF NOT EXISTS {name} ({cols}, PRIMARY KEY ({', '.join(key)}))")
+    for index, table, indexed in INDEXES:
+        out.append(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({', '.join(indexed)})")
+    out.append("CREATE INDEX IF NOT EXISTS events_contact ON events (contact_id)")
     return out
 
 

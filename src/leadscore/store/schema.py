@@ -168,6 +168,14 @@ DATA_TABLES = ("contacts", "events", "outcomes", "accounts", "deals", "deal_cont
 SCORE_TABLES = {"contacts": "scores", "accounts": "account_scores", "deals": "deal_scores"}
 
 
+# secondary indexes: (name, table, columns)
+INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("deliveries_due", "deliveries", ("status", "next_attempt_at_us")),
+    ("deliveries_endpoint", "deliveries", ("endpoint_id", "created_at_us")),
+    ("alerts_contact", "alerts", ("contact_id",)),
+)
+
+
 def create_statements() -> list[str]:
     """DDL for DuckDB (idempotent)."""
     out = []
@@ -175,6 +183,8 @@ def create_statements() -> list[str]:
         cols = ", ".join(f"{c} {t}" for c, t in columns)
         out.append(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
         out.append(f"CREATE UNIQUE INDEX IF NOT EXISTS {name}_key ON {name} ({', '.join(key)})")
+    for index, table, indexed in INDEXES:
+        out.append(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({', '.join(indexed)})")
     return out
 
 

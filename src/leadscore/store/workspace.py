@@ -21,6 +21,7 @@ from leadscore.store.duckdb_store import DuckStore
 
 if TYPE_CHECKING:
     from leadscore.model.spec import Model
+    from leadscore.service.versions import Version
 
 CONFIG_FILE = "leadscore.toml"
 DEFAULT_MODEL_FILE = "model.yaml"
@@ -123,13 +124,28 @@ class Workspace:
         return self.root / self.config.database
 
     def load_model(self) -> Model:
+        """The workspace's scoring model: the published version when one has been published
+        (with the service or `leadscore versions publish`), else the model file."""
+        version = self.published_version()
+        if version is not None:
+            return version.load()
         from leadscore.model import load_model
 
         return load_model(self.model_path)
 
+    def published_version(self) -> Version | None:
+        from leadscore.service.versions import active_version
+
+        if not self.database_path.exists():
+            return None
+        with self.store() as store:
+            return active_version(store)
+
     @contextlib.contextmanager
     def store(self, read_only: bool = False) -> Iterator[DuckStore]:
-        store = DuckStore(self.database_path, read_only=read_only)
+        # DuckDB refuses a read-only and a read-write connection to one file in one process, so
+        # connections are always read-write; ``read_only`` only skips creating the schema
+        store = DuckStore(self.database_path)
         try:
             if not read_only:
                 store.init_schema()

@@ -31,10 +31,11 @@ def enqueue_deliveries(store: Store, alerts: Sequence[dict[str, Any]], at_us: in
     endpoints = store.rows(
         "SELECT endpoint_id, filter, cooldown_s FROM webhooks WHERE active ORDER BY endpoint_id"
     )
+    filters = [json.loads(endpoint["filter"] or "{}") for endpoint in endpoints]
     queued = 0
     for alert in alerts:
-        for endpoint in endpoints:
-            if not matches(json.loads(endpoint["filter"] or "{}"), alert):
+        for endpoint, accepts in zip(endpoints, filters, strict=True):
+            if not matches(accepts, alert):
                 continue
             cooldown_us = int(endpoint["cooldown_s"]) * 1_000_000
             if cooldown_us > 0:
