@@ -155,6 +155,7 @@ def main() -> None:
     from leadscore.cli import (  # noqa: F401  (register commands)
         data_commands,
         score_commands,
+        service_commands,
         version_commands,
     )
     from leadscore.errors import LeadscoreError

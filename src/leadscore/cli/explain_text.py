@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from leadscore.scoring.breakdown import Breakdown
@@ -14,14 +15,17 @@ def _signed(value: float) -> str:
 
 
 def render(breakdown: Breakdown, console: Console | None = None) -> None:
-    console = console or Console()
-    head = f"[bold]{breakdown.id}[/bold]: total {fmt_number(breakdown.total)}"
+    if console is None:
+        from leadscore.cli.output import console as make_console
+
+        console = make_console()
+    head = f"[bold]{escape(breakdown.id)}[/bold]: total {fmt_number(breakdown.total)}"
     if breakdown.grade:
-        head += f", grade [bold]{breakdown.grade}[/bold]"
+        head += f", grade [bold]{escape(breakdown.grade)}[/bold]"
     if breakdown.stage:
-        head += f", stage {breakdown.stage}"
+        head += f", stage {escape(breakdown.stage)}"
     if breakdown.matrix:
-        head += f", matrix {breakdown.matrix}"
+        head += f", matrix {escape(breakdown.matrix)}"
     console.print(head)
     for score in breakdown.scores:
         table = Table(title=f"{score.name}: {fmt_number(score.value)}", title_justify="left")
@@ -31,10 +35,10 @@ def render(breakdown: Breakdown, console: Console | None = None) -> None:
         for line in score.rules:
             if line.points == 0 and line.matched == 0:
                 continue
-            table.add_row(_signed(line.points), line.rule_id, line.happened)
+            table.add_row(_signed(line.points), line.rule_id, escape(line.happened))
         for group, adjustment in score.adjustments.items():
             if adjustment:
-                table.add_row(_signed(adjustment), f"[{group}]", f"group '{group}' cap")
+                table.add_row(_signed(adjustment), escape(f"[{group}]"), f"group '{group}' cap")
         table.add_row(fmt_number(score.raw), "= raw score", "sum of the lines above")
         if score.bounding:
             bounds = f"{fmt_number(score.min) if score.min is not None else '-inf'}.."
@@ -43,4 +47,4 @@ def render(breakdown: Breakdown, console: Console | None = None) -> None:
         console.print(table)
     silent = [r.rule_id for r in breakdown.rules() if r.points == 0 and r.matched == 0]
     if silent:
-        console.print(f"[dim]rules that did not apply: {', '.join(silent)}[/dim]")
+        console.print(f"[dim]rules that did not apply: {escape(', '.join(silent))}[/dim]")

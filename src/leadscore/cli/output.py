@@ -50,7 +50,7 @@ def emit(
         for r in rows:
             writer.writerow([_cell(r.get(c)) for c in cols])
         return
-    from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=title, header_style="bold", show_lines=False)
@@ -58,5 +58,14 @@ def emit(
         numeric = bool(rows) and isinstance(rows[0].get(c), (int, float))
         table.add_column(c.replace("_", " "), justify="right" if numeric else "left")
     for r in rows:
-        table.add_row(*[_cell(r.get(c)) for c in cols])
-    Console().print(table)
+        table.add_row(*[escape(_cell(r.get(c))) for c in cols])
+    console().print(table)
+
+
+def console(stderr: bool = False) -> Any:
+    """A rich console; at least 120 columns wide when the output is not a terminal (logs, CI)."""
+    from rich.console import Console
+
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() else 120
+    return Console(stderr=stderr, width=width)

@@ -120,15 +120,19 @@ def demo(
 
     Example: leadscore demo --contacts 20000
     """
-    from rich.console import Console
 
-    from leadscore.demo import build_workspace
+    from leadscore.cli.output import console as make_console
+    from leadscore.demo import build_workspace, loaded_spec
     from leadscore.scoring.leads import top_leads
     from leadscore.scoring.run import score_workspace
 
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     with console.status(f"generating {contacts} contacts..."):
-        ws, end_us = build_workspace(path, contacts=contacts, seed=seed)
+        ws = build_workspace(path, contacts=contacts, seed=seed)
+    with ws.store() as store:
+        spec = loaded_spec(store)
+    assert spec is not None
+    end_us = spec.end_us
     with console.status("scoring..."):
         runs = score_workspace(ws, as_of_us=end_us)
     for run in runs:

@@ -126,7 +126,8 @@ def create_alerts(
     people = {
         r["contact_id"]: r
         for r in store.rows(
-            f"SELECT contact_id, account_id, attributes FROM contacts WHERE contact_id IN ({marks})",
+            "SELECT contact_id, account_id, attributes FROM contacts "
+            f"WHERE contact_id IN ({marks})",
             ids,
         )
     }
