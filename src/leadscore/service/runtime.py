@@ -158,12 +158,23 @@ class Runtime:
     def reader(self) -> Iterator[Store]:
         """A connection for reads, one per thread, reused."""
         store = getattr(self._local, "store", None)
+        if store is not None and not getattr(store, "alive", lambda: True)():
+            self._forget_reader(store)  # e.g. the database server restarted
+            store = None
         if store is None:
             store = self.open_store()
             self._local.store = store
             with self._readers_lock:
                 self._readers.append(store)
         yield store
+
+    def _forget_reader(self, store: Store) -> None:
+        self._local.store = None
+        with self._readers_lock:
+            if store in self._readers:
+                self._readers.remove(store)
+        with contextlib.suppress(Exception):
+            store.close()
 
     # ------------------------------------------------------------------ writes
     def _submit(self, kind: str, items: list[Any]) -> Any:

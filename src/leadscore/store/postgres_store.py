@@ -64,6 +64,10 @@ class PgStore:
     def close(self) -> None:
         self.con.close()
 
+    def alive(self) -> bool:
+        """False once the connection is closed or broken (then open a new store)."""
+        return not (self.con.closed or self.con.broken)
+
     def __enter__(self) -> PgStore:
         return self
 
