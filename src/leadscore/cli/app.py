@@ -154,6 +154,7 @@ def compile_(
 def main() -> None:
     from leadscore.cli import (  # noqa: F401  (register commands)
         data_commands,
+        evaluate_commands,
         score_commands,
         service_commands,
         version_commands,

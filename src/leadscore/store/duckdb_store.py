@@ -73,7 +73,7 @@ class DuckStore:
         self.con.execute("COMMIT")
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
-        table = self.con.execute(sql, params or []).to_arrow_table()
+        table = self.con.sql(sql, params=list(params or [])).to_arrow_table()
         assert table is not None
         return table
 
@@ -83,8 +83,9 @@ class DuckStore:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
-        row = self.con.execute(sql, list(params or [])).fetchone()
-        return None if row is None else row[0]
+        # fetchall closes the result (fetchone would keep it open and block later calls)
+        rows = self.con.execute(sql, list(params or [])).fetchall()
+        return rows[0][0] if rows else None
 
     def count(self, table: str) -> int:
         return int(self.scalar(f"SELECT count(*) FROM {table}"))
