@@ -73,8 +73,7 @@ class DuckStore:
         self.con.execute("COMMIT")
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
-        table = self.con.sql(sql, params=list(params or [])).to_arrow_table()
-        assert table is not None
+        table: pa.Table = self.con.sql(sql, params=list(params or [])).to_arrow_table()
         return table
 
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]:
