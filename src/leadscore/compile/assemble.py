@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from leadscore.compile.context import AGG, BASE, EVENTS, PENDING, Context
+from leadscore.compile.context import AGG, BASE, EVENTS, PENDING, RAW_EVENTS, Context
 from leadscore.compile.naming import (
     GRADE_EPSILON,
     adj_col,
@@ -89,22 +89,26 @@ def rules_stage(
         rule_columns[rule.id] = compile_rule(rule, ctx)
 
     ctes: list[tuple[str, exp.Expr]] = []
-    base_query = base.copy()
-    for name, index in ctx.attributes.items():
-        value = ctx.dialect.prop(exp.column("attributes", base_alias), name)
-        base_query = base_query.select(exp.alias_(value, f"a{index}"), copy=False)
-        if name in ctx.numeric_attributes:
-            base_query = base_query.select(
-                exp.alias_(ctx.dialect.parse_number(value.copy()), f"a{index}_num"), copy=False
-            )
-    ctes.append((BASE, base_query))
+    ctes += _base_ctes(ctx, key, passthrough, base, base_alias)
 
     joins: list[str] = []
     changes: list[exp.Expr] = []
     if ctx.uses_events:
         assert events_source is not None
-        ctes.append((EVENTS, _events_cte(ctx, events_source, events_filter)))
-        agg = exp.select(exp.column(key), *[exp.alias_(e, n) for n, e in ctx.aggregates.items()])
+        ctes += _event_ctes(ctx, events_source, events_filter)
+        aggregates = dict(ctx.aggregates)
+        if ctx.change_points:
+            moments = [
+                case(
+                    [(flag.copy(), exp.Add(this=col("ts_us", EVENTS), expression=integer(off)))],
+                    None,
+                )
+                for flag, off in ctx.change_points
+            ]
+            earliest = moments[0] if len(moments) == 1 else least(*moments)
+            aggregates["next_event_change_us"] = exp.Min(this=earliest)
+            changes.append(exp.column("next_event_change_us", AGG))
+        agg = exp.select(exp.column(key), *[exp.alias_(e, n) for n, e in aggregates.items()])
         ctes.append((AGG, agg.from_(EVENTS).group_by(exp.column(key))))
         joins.append(AGG)
         # an event dated after T changes the score when its time comes
@@ -325,7 +329,41 @@ def _pending_cte(ctx: Context, source: exp.Expr, extra_filter: exp.Expr | None) 
     )
 
 
-def _events_cte(ctx: Context, source: exp.Expr, extra_filter: exp.Expr | None) -> exp.Select:
+def _base_ctes(
+    ctx: Context, key: str, passthrough: list[str], base: exp.Select, base_alias: str
+) -> list[tuple[str, exp.Expr]]:
+    """``base0`` reads the entity and the attributes the rules use; ``base1`` adds, once per
+    attribute, its strict number and its ASCII-folded text where rules ask for them; ``base``
+    evaluates each distinct attribute condition once (h<k>)."""
+    names = list(ctx.attributes)
+    items, refs = ctx.dialect.extract(
+        exp.column("attributes", base_alias), names, [None] * len(names)
+    )
+    raw = base.copy()
+    if items:
+        raw = raw.select(*items, copy=False)
+    kept = [key, *passthrough, "created_at_us"]
+    outer = exp.select(*[exp.column(c) for c in kept]).from_("base0")
+    for name, ref in zip(names, refs, strict=True):
+        index = ctx.attributes[name]
+        outer = outer.select(exp.alias_(ref.copy(), f"a{index}"), copy=False)
+        if name in ctx.numeric_attributes:
+            number = ctx.dialect.parse_number(ref.copy())
+            outer = outer.select(exp.alias_(number, f"a{index}_num"), copy=False)
+        if name in ctx.folded_attributes:
+            folded = ctx.dialect.ascii_lower(ref.copy())
+            outer = outer.select(exp.alias_(folded, f"a{index}_ci"), copy=False)
+    flags = exp.select(*[exp.column(c) for c in kept]).from_("base1")
+    for index, condition in enumerate(ctx.hold_exprs):
+        flags = flags.select(exp.alias_(condition.copy(), f"h{index}"), copy=False)
+    return [("base0", raw), ("base1", outer), (BASE, flags)]
+
+
+def _event_ctes(
+    ctx: Context, source: exp.Expr, extra_filter: exp.Expr | None
+) -> list[tuple[str, exp.Expr]]:
+    """``evr0`` reads the as-of events and the properties the rules use; ``evr`` adds numbers
+    and folded text once per property; ``ev`` computes one flag per distinct rule selection."""
     ts = exp.column("ts_us", "e")
     conditions: list[exp.Expr] = [exp.LTE(this=ts, expression=ctx.t)]
     if ctx.max_window_us is not None:
@@ -338,39 +376,48 @@ def _events_cte(ctx: Context, source: exp.Expr, extra_filter: exp.Expr | None) -
         )
     if extra_filter is not None:
         conditions.append(extra_filter)
-    select = exp.select(
-        exp.column("contact_id", "e").as_("contact_id"),
-        exp.column("ts_us", "e").as_("ts_us"),
-        exp.column("type", "e").as_("type"),
-        exp.alias_(exp.Sub(this=ctx.t, expression=ts.copy()), "age_us"),
-    ).from_(exp.alias_(source, "e", table=True))
-    for name, index in ctx.properties.items():
-        value = ctx.dialect.prop(exp.column("properties", "e"), name)
-        types_needed = ctx.property_types.get(name)
-        if types_needed is not None and (
-            ctx.event_types is None or types_needed != ctx.event_types
-        ):
-            value = case(
-                [
-                    (
-                        exp.In(
-                            this=exp.column("type", "e"),
-                            expressions=[exp.Literal.string(t) for t in sorted(types_needed)],
-                        ),
-                        value,
-                    )
-                ],
-                None,
+    names = list(ctx.properties)
+    only_for: list[exp.Expr | None] = []
+    for name in names:
+        needed = ctx.property_types.get(name)
+        if needed is None or (ctx.event_types is not None and needed == ctx.event_types):
+            only_for.append(None)
+        else:
+            only_for.append(
+                exp.In(
+                    this=exp.column("type", "e"),
+                    expressions=[exp.Literal.string(t) for t in sorted(needed)],
+                )
             )
-        select = select.select(exp.alias_(value, f"p{index}"), copy=False)
-        if name in ctx.numeric_properties:
-            select = select.select(
-                exp.alias_(ctx.dialect.parse_number(value.copy()), f"p{index}_num"), copy=False
-            )
+    items, refs = ctx.dialect.extract(exp.column("properties", "e"), names, only_for)
     where = conditions[0]
     for condition in conditions[1:]:
         where = exp.And(this=where, expression=condition)
-    return select.where(where, copy=False)
+    raw = (
+        exp.select(
+            exp.column("contact_id", "e").as_("contact_id"),
+            exp.column("ts_us", "e").as_("ts_us"),
+            exp.column("type", "e").as_("type"),
+            exp.alias_(exp.Sub(this=ctx.t, expression=ts.copy()), "age_us"),
+            *items,
+        )
+        .from_(exp.alias_(source, "e", table=True))
+        .where(where, copy=False)
+    )
+    middle = exp.select("contact_id", "ts_us", "type", "age_us").from_("evr0")
+    for name, ref in zip(names, refs, strict=True):
+        index = ctx.properties[name]
+        middle = middle.select(exp.alias_(ref.copy(), f"p{index}"), copy=False)
+        if name in ctx.numeric_properties:
+            number = ctx.dialect.parse_number(ref.copy())
+            middle = middle.select(exp.alias_(number, f"p{index}_num"), copy=False)
+        if name in ctx.folded_properties:
+            folded = ctx.dialect.ascii_lower(ref.copy())
+            middle = middle.select(exp.alias_(folded, f"p{index}_ci"), copy=False)
+    flags = exp.select("contact_id", "ts_us", "age_us").from_(RAW_EVENTS)
+    for index, condition in enumerate(ctx.selection_exprs):
+        flags = flags.select(exp.alias_(condition.copy(), f"s{index}"), copy=False)
+    return [("evr0", raw), (RAW_EVENTS, middle), (EVENTS, flags)]
 
 
 __all__ = ["Compiled", "assemble", "to_double"]

@@ -18,7 +18,8 @@ from leadscore.compile.sqlutil import and_all, col, integer, to_double
 from leadscore.model.predicates import Predicate
 
 BASE = "base"
-EVENTS = "ev"
+EVENTS = "ev"  # the as-of events with one boolean column per distinct rule selection
+RAW_EVENTS = "evr"  # the as-of events with the properties the rules read
 AGG = "agg"
 PENDING = "pending"
 
@@ -41,9 +42,19 @@ class Context:
     as_of_us: int
     attributes: dict[str, int] = field(default_factory=dict)
     numeric_attributes: set[str] = field(default_factory=set)
+    folded_attributes: set[str] = field(default_factory=set)
     properties: dict[str, int] = field(default_factory=dict)
     property_types: dict[str, set[str] | None] = field(default_factory=dict)
     numeric_properties: set[str] = field(default_factory=set)
+    folded_properties: set[str] = field(default_factory=set)
+    # distinct event selections (SQL text -> flag number) and their conditions
+    selections: dict[str, int] = field(default_factory=dict)
+    selection_exprs: list[exp.Expr] = field(default_factory=list)
+    # (selection flag, offset): each selected event changes the score at ts + offset
+    change_points: list[tuple[exp.Expr, int]] = field(default_factory=list)
+    # distinct attribute conditions, computed once per entity as base.h<k>
+    holds: dict[str, int] = field(default_factory=dict)
+    hold_exprs: list[exp.Expr] = field(default_factory=list)
     event_types: set[str] | None = field(default_factory=set)
     max_window_us: int | None = 0
     aggregates: dict[str, exp.Expr] = field(default_factory=dict)
@@ -68,10 +79,33 @@ class Context:
         self.numeric_attributes.add(name)
         return col(f"a{self.attributes[name]}_num", BASE)
 
+    def attribute_folded(self, name: str) -> exp.Expr:
+        self.attribute(name)
+        self.folded_attributes.add(name)
+        return col(f"a{self.attributes[name]}_ci", BASE)
+
     def attribute_predicate(self, predicate: Predicate) -> exp.Expr:
-        return PredicateCompiler(self.dialect, self.attribute, self.attribute_number).compile(
-            predicate
-        )
+        """A flag column of base that is true when the entity's attributes satisfy
+        ``predicate`` (equal conditions share one flag)."""
+
+        def value(name: str) -> exp.Expr:
+            self.attribute(name)
+            return exp.column(f"a{self.attributes[name]}")
+
+        def number(name: str) -> exp.Expr:
+            self.attribute_number(name)
+            return exp.column(f"a{self.attributes[name]}_num")
+
+        def folded(name: str) -> exp.Expr:
+            self.attribute_folded(name)
+            return exp.column(f"a{self.attributes[name]}_ci")
+
+        condition = PredicateCompiler(self.dialect, value, number, folded).compile(predicate)
+        key = condition.sql()
+        if key not in self.holds:
+            self.holds[key] = len(self.hold_exprs)
+            self.hold_exprs.append(condition)
+        return col(f"h{self.holds[key]}", BASE)
 
     # events (columns of the ev CTE)
     def _property(self, name: str, types: list[str] | None) -> int:
@@ -85,18 +119,23 @@ class Context:
 
     def property_predicate(self, predicate: Predicate, types: list[str] | None) -> exp.Expr:
         def value(name: str) -> exp.Expr:
-            return col(f"p{self._property(name, types)}", EVENTS)
+            return col(f"p{self._property(name, types)}", RAW_EVENTS)
 
         def number(name: str) -> exp.Expr:
             self.numeric_properties.add(name)
-            return col(f"p{self._property(name, types)}_num", EVENTS)
+            return col(f"p{self._property(name, types)}_num", RAW_EVENTS)
 
-        return PredicateCompiler(self.dialect, value, number).compile(predicate)
+        def folded(name: str) -> exp.Expr:
+            self.folded_properties.add(name)
+            return col(f"p{self._property(name, types)}_ci", RAW_EVENTS)
+
+        return PredicateCompiler(self.dialect, value, number, folded).compile(predicate)
 
     def select_events(
         self, types: list[str] | None, where: Predicate | None, window_us: int | None
     ) -> exp.Expr:
-        """The condition that selects a rule's events among the as-of events."""
+        """The flag column (of ev) that selects a rule's events among the as-of events; rules
+        with the same selection share one flag, computed once per event."""
         self.uses_events = True
         if types is None or self.event_types is None:
             self.event_types = None
@@ -108,7 +147,7 @@ class Context:
             self.max_window_us = max(self.max_window_us, window_us)
         parts: list[exp.Expr] = []
         if types is not None:
-            type_col = col("type", EVENTS)
+            type_col = col("type", RAW_EVENTS)
             if len(types) == 1:
                 parts.append(exp.EQ(this=type_col, expression=exp.Literal.string(types[0])))
             else:
@@ -118,8 +157,18 @@ class Context:
         if where is not None:
             parts.append(self.property_predicate(where, types))
         if window_us is not None:
-            parts.append(exp.LT(this=col("age_us", EVENTS), expression=integer(window_us)))
-        return and_all(parts)
+            parts.append(exp.LT(this=col("age_us", RAW_EVENTS), expression=integer(window_us)))
+        condition = and_all(parts)
+        key = condition.sql()
+        if key not in self.selections:
+            self.selections[key] = len(self.selection_exprs)
+            self.selection_exprs.append(condition)
+        return col(f"s{self.selections[key]}", EVENTS)
+
+    def change_at(self, selected: exp.Expr, offset_us: int) -> None:
+        """Each event selected by ``selected`` changes the entity's score at ts + offset (it
+        leaves a window); all such moments fold into one aggregate, next_event_change_us."""
+        self.change_points.append((selected.copy(), offset_us))
 
     def aggregate(self, name: str, expression: exp.Expr) -> exp.Expr:
         """Register ``expression`` (an aggregate over ev) as ``agg.name``; return its column."""

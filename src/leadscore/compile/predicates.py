@@ -24,10 +24,18 @@ Accessor = Callable[[str], exp.Expr]
 
 
 class PredicateCompiler:
-    def __init__(self, dialect: Dialect, value_of: Accessor, number_of: Accessor):
+    def __init__(
+        self,
+        dialect: Dialect,
+        value_of: Accessor,
+        number_of: Accessor,
+        folded_of: Accessor | None = None,
+    ):
         self.dialect = dialect
         self.value_of = value_of
         self.number_of = number_of
+        # the ASCII-folded text, computed once per value when the caller offers it
+        self.folded_of = folded_of or (lambda field: dialect.ascii_lower(value_of(field)))
 
     def compile(self, predicate: Predicate) -> exp.Expr:
         if isinstance(predicate, list):
@@ -44,14 +52,12 @@ class PredicateCompiler:
         value = self.value_of(field)
         if isinstance(operand, bool):
             literal = "true" if operand else "false"
-            return exp.EQ(this=self.dialect.ascii_lower(value), expression=text(literal))
+            return exp.EQ(this=self.folded_of(field), expression=text(literal))
         if isinstance(operand, (int, float)):
             return exp.EQ(this=self.number_of(field), expression=num(float(operand)))
         assert isinstance(operand, str)
         if ignore_case:
-            return exp.EQ(
-                this=self.dialect.ascii_lower(value), expression=text(ascii_lower(operand))
-            )
+            return exp.EQ(this=self.folded_of(field), expression=text(ascii_lower(operand)))
         return exp.EQ(this=value, expression=text(operand))
 
     def leaf(self, leaf: AttributeCondition | PropertyCondition) -> exp.Expr:
@@ -72,13 +78,13 @@ class PredicateCompiler:
             inner = or_all([self._eq(field, item, ic) for item in items])
             return exp.And(this=present, expression=exp.Not(this=_coalesce_false(inner)))
         elif op in ("contains", "starts_with", "ends_with"):
-            subject = d.ascii_lower(value) if ic else value
+            subject = self.folded_of(field) if ic else value
             needle = text(ascii_lower(operand) if ic else operand)
             build = {"contains": d.contains, "starts_with": d.starts_with, "ends_with": d.ends_with}
             core = build[op](subject, needle)
         elif op == "matches":
             pattern = regex.portable(operand, d.regex_flavor, ignore_case=ic)
-            core = d.regex_search(d.ascii_lower(value) if ic else value, pattern)
+            core = d.regex_search(self.folded_of(field) if ic else value, pattern)
         elif op == "between":
             low, high = operand
             number = self.number_of(field)

@@ -90,13 +90,12 @@ def _next_change(
         return min(e.ts_us for e in chosen) + window if chosen else None
     span = us(rule.inactive)
     assert span is not None
-    chosen = _selected(events, rule.event, rule.where, span, t)
-    if chosen:
-        return min(e.ts_us for e in chosen) + span
+    # the oldest event in the span leaves it, or a young contact comes of age
+    moments = [e.ts_us + span for e in _selected(events, rule.event, rule.where, span, t)]
     created = contact.created_at_us
     if created is not None and t - created < span:
-        return created + span
-    return None
+        moments.append(created + span)
+    return min(moments, default=None)
 
 
 def _inactivity_rule(

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from leadscore.compile.context import EVENTS, Context, RuleColumns
+from leadscore.compile.dialects import func
 from leadscore.compile.sqlutil import (
     case,
     coalesce,
@@ -49,10 +50,7 @@ def compile_rule(rule: EventRule, ctx: Context) -> RuleColumns:
         columns.counted = case([(enough, columns.counted)], exp.Literal.number(0))
         columns.weight = case([(enough.copy(), columns.weight)], num(0.0))
     if window is not None:
-        # the oldest selected event leaves the window at ts + within
-        oldest = filtered(exp.Min(this=col("ts_us", EVENTS)), selected.copy())
-        first = ctx.aggregate(f"{rule.id}__first", oldest)
-        columns.next_change = exp.Add(this=first, expression=integer(window))
+        ctx.change_at(selected, window)  # a selected event leaves the window at ts + within
     return columns
 
 
@@ -82,9 +80,60 @@ def _compile(rule: EventRule, ctx: Context, selected: exp.Expr) -> RuleColumns:
             filtered(exp.Sum(this=ctx.decay(col("age_us", EVENTS), half_life)), selected.copy()),
         )
         return RuleColumns(matched, matched.copy(), coalesce(total, num(0.0)))
+    if ctx.dialect.list_aggregates:
+        return _listed(rule, ctx, selected, matched, half_life)
     if half_life is None:
         return _capped_counts(rule, ctx, selected, matched)
     return _ranked(rule, ctx, selected, matched, half_life)
+
+
+def _listed(
+    rule: EventRule, ctx: Context, selected: exp.Expr, matched: exp.Expr, half_life: int | None
+) -> RuleColumns:
+    """Caps with top-n aggregates (engines with list aggregates): ``max(ts, n)`` keeps the n most
+    recent times; with a cap, the k most recent of each period first, then the n most recent of
+    those. Without decay only counts matter, so the counting path serves."""
+    import sqlglot
+
+    if half_life is None:
+        return _capped_counts(rule, ctx, selected, matched)
+    ts = col("ts_us", EVENTS)
+    kept: exp.Expr
+    if rule.cap is None:
+        assert rule.max_times is not None
+        top = func("max", ts, exp.Literal.number(rule.max_times))
+        kept = ctx.aggregate(f"{rule.id}__top", filtered(top, selected.copy()))
+    else:
+        per_period = (
+            exp.select(
+                exp.column("contact_id", EVENTS).as_("contact_id"),
+                exp.alias_(func("max", ts.copy(), exp.Literal.number(rule.cap.max)), "top"),
+            )
+            .from_(EVENTS)
+            .where(selected.copy())
+            .group_by(exp.column("contact_id", EVENTS), period_bucket(ts.copy(), rule.cap.per))
+        )
+        newest_first = sqlglot.parse_one("list_sort(flatten(list(top)), 'DESC')", read="duckdb")
+        name = f"rk_{rule.id}"
+        ctx.add_cte(
+            name,
+            exp.select("contact_id", exp.alias_(newest_first, "kept"))
+            .from_(exp.Subquery(this=per_period, alias=exp.TableAlias(this=exp.to_identifier("p"))))
+            .group_by("contact_id"),
+        )
+        kept = exp.column("kept", name)
+        if rule.max_times is not None:
+            sliced = sqlglot.parse_one(f"_l[1:{rule.max_times}]", read="duckdb")
+            sliced.set("this", kept)
+            kept = sliced
+    counted = coalesce(exp.Length(this=kept.copy()), exp.Literal.number(0))
+    decayed = sqlglot.parse_one("list_sum(list_transform(:l, lambda x: :w))", read="duckdb")
+    decayed = exp.replace_placeholders(
+        decayed,
+        l=kept.copy(),
+        w=ctx.decay(exp.Sub(this=ctx.t, expression=exp.column("x")), half_life),
+    )
+    return RuleColumns(matched, counted, coalesce(decayed, num(0.0)))
 
 
 def _capped_counts(

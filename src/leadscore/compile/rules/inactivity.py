@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from leadscore.compile.context import BASE, EVENTS, Context, RuleColumns
+from leadscore.compile.context import BASE, Context, RuleColumns
 from leadscore.compile.sqlutil import case, coalesce, col, filtered, integer, to_double
 from leadscore.model.spec import InactivityRule, us
 
@@ -28,21 +28,10 @@ def compile_rule(rule: InactivityRule, ctx: Context) -> RuleColumns:
         expression=exp.Paren(this=old_enough),
     )
     hit = case([(fires, exp.Literal.number(1))], exp.Literal.number(0))
-    # changes when the oldest event in the span leaves it, or when a new contact comes of age
-    first = ctx.aggregate(
-        f"{rule.id}__first", filtered(exp.Min(this=col("ts_us", EVENTS)), selected.copy())
-    )
+    # changes when an event in the span leaves it, or when a young contact comes of age
+    ctx.change_at(selected, span)
     young = exp.LT(this=exp.Sub(this=ctx.t, expression=created.copy()), expression=integer(span))
-    next_change = case(
-        [
-            (
-                exp.GT(this=matched.copy(), expression=exp.Literal.number(0)),
-                exp.Add(this=first, expression=integer(span)),
-            ),
-            (young, exp.Add(this=created.copy(), expression=integer(span))),
-        ],
-        None,
-    )
+    next_change = case([(young, exp.Add(this=created.copy(), expression=integer(span)))], None)
     return RuleColumns(
         matched=matched, counted=hit, weight=to_double(hit.copy()), next_change=next_change
     )
