@@ -63,13 +63,16 @@ def assemble(
     events_source: exp.Expr | None = None,
     events_filter: exp.Expr | None = None,
     base_alias: str = "c",
+    breakdown: bool = True,
 ) -> Compiled:
     """Build the query. ``base`` selects the key, ``passthrough`` columns and ``created_at_us``;
-    attribute columns are added here as the rules ask for them."""
+    attribute columns are added here as the rules ask for them. Without ``breakdown`` only the
+    scores, total, grades and stage come out (the engine then skips what they do not need)."""
     ctes = rules_stage(
         section, ctx, key, base, passthrough, events_source, events_filter, base_alias
     )
-    return finish(section, key, passthrough, ctes, extra_columns=["next_change_us"])
+    extra = ["next_change_us"] if breakdown else []
+    return finish(section, key, passthrough, ctes, extra_columns=extra, breakdown=breakdown)
 
 
 def rules_stage(
@@ -154,9 +157,11 @@ def finish(
     passthrough: list[str],
     ctes: list[tuple[str, exp.Expr]],
     extra_columns: list[str] | None = None,
+    breakdown: bool = True,
 ) -> Compiled:
     """From a ``rules`` CTE (key, passthrough, each rule's matched/counted/weight and
-    ``extra_columns``) to scores, total, grades and stage."""
+    ``extra_columns``) to scores, total, grades and stage; with ``breakdown``, also the raw
+    scores, group adjustments and each rule's points, matched, counted and weight."""
     ctes = list(ctes)
     # points: weight x the rule's points
     point_exprs = []
@@ -292,17 +297,17 @@ def finish(
         names.append(grade_col(grading_name))
     out_cols += final_extra
     names += (["matrix"] if section.matrix is not None else []) + ["grade", "stage"]
-    for name in section.scores:
-        out_cols.append(col(raw_col(name)))
-        names.append(raw_col(name))
-    for score in section.scores.values():
-        for group in score.groups:
-            out_cols.append(col(adj_col(group)))
-            names.append(adj_col(group))
-    for _score_name, rule in section.rules:
-        for part in ("points", "matched", "counted", "weight"):
-            out_cols.append(col(rule_col(rule.id, part)))
-            names.append(rule_col(rule.id, part))
+    detail: list[str] = []
+    if breakdown:
+        detail += [raw_col(name) for name in section.scores]
+        detail += [adj_col(group) for score in section.scores.values() for group in score.groups]
+        detail += [
+            rule_col(rule.id, part)
+            for _score_name, rule in section.rules
+            for part in ("points", "matched", "counted", "weight")
+        ]
+    out_cols += [col(name) for name in detail]
+    names += detail
     for name in extra_columns or []:
         out_cols.append(col(name))
         names.append(name)

@@ -26,11 +26,13 @@ def compile_contacts(
     dialect: str | Dialect = "duckdb",
     sources: Sources | None = None,
     contact_ids: Sequence[str] | exp.Expr | None = None,
+    breakdown: bool = True,
 ) -> Compiled:
     """The query that scores every contact that exists at ``as_of_us`` (or only ``contact_ids``:
     a list of ids or a query selecting them).
 
-    Contacts created after T do not exist yet; events after T do not count.
+    Contacts created after T do not exist yet; events after T do not count. Without
+    ``breakdown`` the query gives only scores, total, grades and stage (for bulk exports).
     """
     sources = sources or Sources()
     ctx = Context(dialect=get_dialect(dialect), as_of_us=as_of_us)
@@ -63,6 +65,7 @@ def compile_contacts(
         passthrough=["account_id"],
         events_source=sources.table("events"),
         events_filter=events_filter,
+        breakdown=breakdown,
     )
     compiled.entity = "contacts"
     return compiled
