@@ -65,7 +65,7 @@ def canonical_text(value: Any) -> str | None:
     return str(value)
 
 
-def flatten(values: Mapping[str, Any] | None, prefix: str = "") -> dict[str, str]:
+def flatten(values: Mapping[Any, Any] | None, prefix: str = "") -> dict[str, str]:
     """Flatten a (possibly nested) mapping into the stored ``{key: text}`` form."""
     out: dict[str, str] = {}
     if not values:

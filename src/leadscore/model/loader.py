@@ -332,11 +332,10 @@ def load_model_text(text: str, file: str = "<model>") -> Model:
         data, positions = _parse_yaml(text, file)
     except RecursionError:
         data, positions = None, _Positions()
-    if data is None or _depth(data) > MAX_DEPTH:
-        if data is not None or text.strip():
-            raise ModelError(
-                [Problem(f"the document nests deeper than {MAX_DEPTH} levels", file=file, line=1)]
-            )
+    if (data is None or _depth(data) > MAX_DEPTH) and (data is not None or text.strip()):
+        raise ModelError(
+            [Problem(f"the document nests deeper than {MAX_DEPTH} levels", file=file, line=1)]
+        )
     if not isinstance(data, dict):
         raise ModelError([Problem("a model is a YAML mapping (key: value lines)", file=file)])
     version = data.get("leadscore")

@@ -133,7 +133,6 @@ class PgStore:
     def insert_new(self, table: str, key: str, data: pa.Table) -> set[str]:
         """Insert the rows whose ``key`` is new; return the keys inserted."""
         cols = data.column_names
-        inserted: set[str] = set()
         with self.con.transaction(), self.con.cursor() as cur:
             cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS _incoming_{table} (LIKE {table})")
             cur.execute(f"TRUNCATE _incoming_{table}")
@@ -144,8 +143,7 @@ class PgStore:
                 f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} "
                 f"FROM _incoming_{table} ON CONFLICT DO NOTHING RETURNING {key}"
             )
-            inserted = {str(r[0]) for r in cur.fetchall()}
-        return inserted
+            return {str(r[0]) for r in cur.fetchall()}
 
     def append_arrow(self, table: str, data: pa.Table) -> None:
         """COPY an Arrow table (columns a subset of ``table``'s) into ``table``."""
