@@ -158,6 +158,7 @@ def main() -> None:
         score_commands,
         service_commands,
         version_commands,
+        web_commands,
     )
     from leadscore.errors import LeadscoreError
 

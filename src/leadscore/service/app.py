@@ -136,5 +136,8 @@ def create_app(
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
     for router in routers():
         app.include_router(router, prefix=API_PREFIX)
+    from leadscore import web  # the web app for people: /leads, /login, /static (docs/web.md)
+
+    web.install(app)
     app.openapi = _openapi(app, settings)  # type: ignore[method-assign]
     return app

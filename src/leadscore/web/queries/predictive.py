@@ -1,0 +1,130 @@
+"""Predictive scores next to the rule scores, when the workspace has them.
+
+They come from the ``predictions`` table that ``leadscore.predict`` writes (one row per contact:
+``probability``, ``score`` 0-100, ``model_id``, ``as_of_us``) and, for a lead's top factors, from
+``leadscore.predict.reasons.explain_contact`` with the trained model kept in the workspace
+folder. Everything here degrades to "not available": no table, no predict module, no folder,
+or a model that cannot be loaded never breaks a page.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from leadscore.timeutil import iso
+
+if TYPE_CHECKING:
+    from leadscore.store.base import Store
+
+log = logging.getLogger("leadscore.web")
+
+TABLE = "predictions"
+FACTORS = 3
+CACHE_SIZE = 256
+
+
+def module_available() -> bool:
+    try:
+        return importlib.util.find_spec("leadscore.predict.reasons") is not None
+    except ModuleNotFoundError:  # pragma: no cover - leadscore.predict itself missing
+        return False
+
+
+def available(store: Store) -> bool:
+    """Whether this workspace has predictive scores to show."""
+    return store.has_table(TABLE)
+
+
+def _view(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "score": int(row["score"]),
+        "probability": float(row["probability"]),
+        "model_id": str(row["model_id"]),
+        "as_of": iso(int(row["as_of_us"])),
+    }
+
+
+def for_contacts(store: Store, contact_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The stored predictive score of each of ``contact_ids`` that has one."""
+    if not contact_ids or not available(store):
+        return {}
+    marks = ", ".join("?" for _ in contact_ids)
+    rows = store.rows(
+        f"SELECT contact_id, probability, score, model_id, as_of_us FROM {TABLE} "
+        f"WHERE contact_id IN ({marks})",
+        list(contact_ids),
+    )
+    return {str(r["contact_id"]): _view(r) for r in rows}
+
+
+def as_of_us(store: Store, contact_id: str) -> tuple[str, int] | None:
+    rows = store.rows(f"SELECT model_id, as_of_us FROM {TABLE} WHERE contact_id = ?", [contact_id])
+    return (str(rows[0]["model_id"]), int(rows[0]["as_of_us"])) if rows else None
+
+
+class Explainer:
+    """A lead's top predictive factors, with the trained models of one workspace folder.
+
+    Models are loaded once; explanations are kept for the last :data:`CACHE_SIZE` leads (they
+    cost a feature rebuild of the lead, up to a second on a large workspace).
+    """
+
+    def __init__(self, folder: Path | None):
+        self.folder = folder
+        self._models: dict[str, Any] = {}
+        self._cache: OrderedDict[tuple[str, str, int], dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _model(self, model_id: str) -> Any:
+        from leadscore.predict.registry import load_model
+
+        with self._lock:
+            found = self._models.get(model_id)
+        if found is None:
+            assert self.folder is not None
+            found = load_model(self.folder, model_id)
+            with self._lock:
+                self._models[model_id] = found
+        return found
+
+    def explain(self, store: Store, contact_id: str) -> dict[str, Any]:
+        """``{"available": bool, "reason": str | None, "factors": {...} | None}``."""
+        if not module_available():
+            return _missing("predictive scoring is not installed")
+        if not available(store):
+            return _missing("no predictive scores yet (run: leadscore predict)")
+        found = as_of_us(store, contact_id)
+        if found is None:
+            return _missing("this lead has no predictive score yet")
+        if self.folder is None:
+            return _missing("the trained model is not reachable from this server")
+        model_id, at = found
+        key = (model_id, contact_id, at)
+        with self._lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        try:
+            from leadscore.predict.reasons import explain_contact
+
+            explanation = explain_contact(store, self._model(model_id), contact_id, at, FACTORS)
+        except Exception as exc:  # a missing or incompatible model must not break the page
+            log.warning("no predictive factors for %s: %s", contact_id, exc)
+            return _missing(f"the factors could not be computed ({exc})")
+        out = {"available": True, "reason": None, "explanation": explanation.as_dict()}
+        with self._lock:
+            self._cache[key] = out
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return out
+
+
+def _missing(reason: str) -> dict[str, Any]:
+    return {"available": False, "reason": reason, "explanation": None}
