@@ -155,8 +155,10 @@ def main() -> None:
     from leadscore.cli import (  # noqa: F401  (register commands)
         data_commands,
         evaluate_commands,
+        predict_commands,
         score_commands,
         service_commands,
+        suggest_commands,
         version_commands,
         web_commands,
     )
