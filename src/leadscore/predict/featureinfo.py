@@ -3,7 +3,7 @@ spec (learned point tables)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 FeatureKind = Literal[
@@ -14,7 +14,11 @@ FeatureKind = Literal[
     "distinct_values",  # distinct values of a property among selected events in a window
     "rule_points",  # a rule of the current rule model: its points at the snapshot
     "score",  # a named score or the total of the current rule model
+    "contact_age",  # days from the contact's creation to the snapshot (missing when unknown)
 ]
+
+# The category that stands for every value not in ``FeatureInfo.categories``.
+OTHER = "(other)"
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,7 @@ class FeatureInfo:
     attribute: str | None = None  # attribute_* kinds
     event_types: tuple[str, ...] = ()  # event_* / distinct_values kinds
     where: dict[str, Any] | None = None  # a property condition in spec form, e.g. url starts_with
-    window_days: int | None = None  # event_count / distinct_values
+    window_days: int | None = None  # event_count / distinct_values; the cap of event_recency
     property: str | None = None  # distinct_values
     categories: tuple[str, ...] = ()  # attribute_category: the kept values (others -> "other")
     rule_id: str | None = None  # rule_points
@@ -38,3 +42,16 @@ class FeatureInfo:
         out["event_types"] = list(self.event_types)
         out["categories"] = list(self.categories)
         return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FeatureInfo:
+        """The inverse of :meth:`as_dict` (unknown keys are an error)."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown FeatureInfo keys: {sorted(unknown)}")
+        values = dict(data)
+        values["event_types"] = tuple(values.get("event_types", ()))
+        values["categories"] = tuple(values.get("categories", ()))
+        values.setdefault("extra", {})
+        return cls(**values)

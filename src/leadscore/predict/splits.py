@@ -1,0 +1,91 @@
+"""How examples are split for calibration and validation.
+
+With times (snapshots), the later examples are held out: train on the past, check on the
+future, as the model will be used. Without them, splits are stratified and seeded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    IntArray = npt.NDArray[np.intp]
+
+
+@dataclass
+class Split:
+    train: IntArray
+    held: IntArray
+    description: str
+
+
+def _both_classes(y: Any, index: Any, least: int = 1) -> bool:
+    import numpy as np
+
+    picked = y[index]
+    positives = int(np.count_nonzero(picked))
+    return positives >= least and len(picked) - positives >= least
+
+
+def time_split(times: Any, y: Any, fraction: float) -> Split | None:
+    """Hold out the latest whole snapshot times holding about ``fraction`` of the examples
+    (at least one time on each side and both classes in each part), or None."""
+    import numpy as np
+
+    if times is None:
+        return None
+    distinct, counts = np.unique(times, return_counts=True)
+    if len(distinct) < 2:
+        return None
+    later = np.cumsum(counts[::-1])[::-1]  # examples at or after each time
+    wanted = fraction * len(times)
+    # the earliest cut that keeps at most the wanted share held out, and at least one time
+    candidates = [i for i in range(1, len(distinct)) if later[i] <= wanted] or [len(distinct) - 1]
+    cut = distinct[candidates[0]]
+    held = np.flatnonzero(times >= cut)
+    train = np.flatnonzero(times < cut)
+    if not (_both_classes(y, held) and _both_classes(y, train)):
+        return None
+    from leadscore.timeutil import iso
+
+    first = int(cut)
+    when = iso(first) if first > 10**14 else str(first)  # epoch microseconds, or plain order
+    return Split(train, held, f"time-ordered: held out the examples from {when} on")
+
+
+def stratified_split(y: Any, fraction: float, seed: int) -> Split | None:
+    """A seeded split keeping the class balance, or None when a class is too small."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    held_parts, train_parts = [], []
+    for label in (0, 1):
+        members = np.flatnonzero(y == label)
+        if len(members) < 2:
+            return None
+        rng.shuffle(members)
+        k = max(1, round(fraction * len(members)))
+        held_parts.append(members[:k])
+        train_parts.append(members[k:])
+    held = np.sort(np.concatenate(held_parts))
+    train = np.sort(np.concatenate(train_parts))
+    return Split(train, held, f"stratified random hold-out of {fraction:.0%} (seed {seed})")
+
+
+def holdout(y: Any, times: Any, fraction: float, seed: int) -> Split | None:
+    """Time-ordered when possible, else stratified; None when the data are too small."""
+    return time_split(times, y, fraction) or stratified_split(y, fraction, seed)
+
+
+def subsample(index: Any, limit: int | None, seed: int) -> Any:
+    """At most ``limit`` of ``index`` (a seeded uniform sample, kept in order)."""
+    import numpy as np
+
+    if limit is None or len(index) <= limit:
+        return index
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(index, size=limit, replace=False))

@@ -1,0 +1,148 @@
+"""Training: calibration on the demo data (known true probabilities), determinism, the
+few-outcomes fallback, and reasons that add up."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadscore.predict import metrics
+from leadscore.predict.reasons import explain_table
+from leadscore.predict.train import train
+from leadscore.predict.trained import TrainedModel, to_score
+from tests.predict.conftest import DAY, HORIZON, Demo
+
+
+def judged(demo: Demo, model: TrainedModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Probabilities at the cutoff for the contacts that had not converted, their outcome in
+    the next 90 days and their true probability."""
+    t = demo.cutoff_us
+    table = model.features_for(demo.store, t)
+    p = model.predict_proba(table)
+    outcomes = demo.data.outcomes.to_pandas()
+    firsts = outcomes[outcomes.type.isin(["converted", "won"])].groupby("contact_id").ts_us.min()
+    first = firsts.reindex(table.contact_id).to_numpy()
+    open_ = ~(first <= t)
+    y = ((first > t) & (first <= t + HORIZON * DAY))[open_].astype(int)
+    truth = demo.data.truth.to_pandas().set_index("contact_id").p_convert_90d
+    return p[open_], y, truth.reindex(table.contact_id).to_numpy()[open_]
+
+
+@pytest.mark.parametrize("kind", ["logistic", "lightgbm"])
+def test_calibrated_and_close_to_the_true_probabilities(
+    demo: Demo, trained: dict[str, TrainedModel], kind: str
+) -> None:
+    model = trained[kind]
+    assert model.kind == kind
+    p, y, truth = judged(demo, model)
+    assert len(y) > 2000
+    assert 100 < y.sum() < 400
+    auc, true_auc = metrics.roc_auc_score(y, p), metrics.roc_auc_score(y, truth)
+    assert auc > 0.88 * true_auc, (auc, true_auc)
+    assert metrics.expected_calibration_error(y, p) < 0.03
+    assert abs(p.mean() - y.mean()) < 0.02
+    # the model's own validation report agrees with what we measured
+    report = model.report
+    assert report.metrics["roc_auc"] > 0.65
+    assert report.metrics["ece"] < 0.05
+    assert report.counts["snapshots"] == len(model.snapshots_us) > 3
+
+
+def test_auto_picks_by_time_ordered_validation(demo: Demo, rule_model: object) -> None:
+    model = train(
+        demo.store,
+        HORIZON,
+        snapshots=[demo.cutoff_us - k * 45 * DAY for k in range(4)],
+        rule_model=None,
+        observed_until_us=demo.end_us,
+        n_jobs=2,
+        n_estimators=60,
+        max_examples=4000,
+        min_positives=50,
+    )
+    report = model.report
+    assert report.protocol.startswith("time-ordered")
+    assert {c["kind"] for c in report.candidates} == {"logistic", "lightgbm"}
+    assert model.kind in report.reason
+    assert any("sampled" in m for m in report.messages)
+    assert not any(i.kind == "rule_points" for i in model.features)
+
+
+def test_same_seed_same_model(demo: Demo) -> None:
+    def once(seed: int) -> TrainedModel:
+        return train(
+            demo.store,
+            HORIZON,
+            snapshots=[demo.cutoff_us - 60 * DAY, demo.cutoff_us],
+            observed_until_us=demo.end_us,
+            kind="lightgbm",
+            seed=seed,
+            n_jobs=2,
+            n_estimators=20,
+            max_examples=1500,
+        )
+
+    a, b, c = once(4), once(4), once(5)
+    table = a.features_for(demo.store, demo.end_us)
+    assert a.fingerprint == b.fingerprint
+    np.testing.assert_array_equal(a.predict_proba(table), b.predict_proba(table))
+    assert c.fingerprint != a.fingerprint  # another seed samples other examples
+    assert not np.array_equal(a.predict_proba(table), c.predict_proba(table))
+
+
+def few_outcomes_table(n: int = 1500, positives: int = 40, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "employees": rng.integers(1, 5000, n).astype(str),
+            "industry": rng.choice(["Software", "Retail", "Health"], n),
+            "visits": rng.poisson(3, n),
+        }
+    )
+    score = frame.visits + (frame.industry == "Software") * 2 + rng.normal(0, 1, n)
+    frame["converted"] = np.where(score.rank(ascending=False) <= positives, "yes", "no")
+    return frame
+
+
+def test_few_outcomes_fall_back_to_the_logistic_model_and_say_so() -> None:
+    model = train(few_outcomes_table(), kind="auto", n_jobs=1)
+    assert model.kind == "logistic"
+    assert any("too few for gradient-boosted trees" in m for m in model.report.messages)
+    assert model.report.candidates[0]["kind"] == "logistic"
+    assert model.report.protocol.startswith("stratified")
+    forced = train(few_outcomes_table(), kind="lightgbm", n_jobs=1, n_estimators=20)
+    assert forced.kind == "lightgbm"
+    assert any("may overfit" in m for m in forced.report.messages)
+
+
+@pytest.mark.parametrize("kind", ["logistic", "lightgbm"])
+def test_reasons_add_up_to_the_logit(
+    demo: Demo, trained: dict[str, TrainedModel], kind: str
+) -> None:
+    model = trained[kind]
+    table = model.features_for(demo.store, demo.end_us, [f"ct-{i:07d}" for i in range(1, 60)])
+    contrib, base = model.contributions(table)
+    logit = model.estimator.decision_function(table.X)
+    np.testing.assert_allclose(base + contrib.sum(axis=1), logit, rtol=1e-9, atol=1e-9)
+    if kind == "logistic":  # coef x centred value: the base is the same for everyone
+        assert np.ptp(base) == 0.0
+    explained = explain_table(model, table, top=3)
+    p = model.predict_proba(table)
+    for k, e in enumerate(explained):
+        assert e.additive
+        assert e.score == to_score(p[k]) == round(100 * p[k])
+        assert len(e.positive) <= 3
+        assert len(e.negative) <= 3
+        assert all(f.contribution > 0 for f in e.positive)
+        assert all(f.contribution < 0 for f in e.negative)
+        strongest = np.sort(contrib[k])[::-1][: len(e.positive)]
+        np.testing.assert_allclose([f.contribution for f in e.positive], strongest)
+        for f in e.positive + e.negative:
+            assert f.text.startswith(f"{f.label} = {f.value} (")
+            assert f.text.endswith(" log-odds)")
+
+
+def test_scores_round_probabilities() -> None:
+    p = np.array([0.0, 0.004, 0.005, 0.0149, 0.5, 0.994, 0.995, 1.0])
+    assert to_score(p).tolist() == [0, 0, 1, 1, 50, 99, 100, 100]
