@@ -16,7 +16,16 @@ from fastapi.testclient import TestClient
 from leadscore.records import Contact, Event
 from leadscore.service.runtime import Runtime
 from leadscore.service.settings import RuntimeSettings
-from tests.web.harness import PASSWORD, USERNAME, Clock, add_key, add_user, make_app, sign_in
+from tests.web.harness import (
+    PASSWORD,
+    USERNAME,
+    Clock,
+    add_key,
+    add_user,
+    chromium,
+    make_app,
+    sign_in,
+)
 
 DAY = 86_400_000_000
 NOW = 1_717_200_000_000_000  # 2024-06-01
@@ -171,6 +180,14 @@ def duck_site(
 @pytest.fixture
 def client(site: Site) -> TestClient:
     return site.signed_in()
+
+
+@pytest.fixture(scope="session")
+def chrome() -> Iterator[Any]:
+    """One headless Chromium for the whole test session, started by the first browser test
+    that asks for it; each module opens its own context (cookies, pages) in it."""
+    with chromium() as browser:
+        yield browser
 
 
 __all__ = ["PASSWORD", "USERNAME"]

@@ -182,6 +182,30 @@ class Console:
         return self
 
 
+@contextlib.contextmanager
+def browser_page(
+    browser: Any, width: int = 1366, height: int = 800, timeout_ms: float = 10_000
+) -> Iterator[tuple[Any, Console]]:
+    """A page in a new context of ``browser`` (its own cookies) with a laptop-sized window,
+    and the :class:`Console` watching it; the context closes afterwards."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(timeout_ms)
+        yield page, Console().attach(page)
+    finally:
+        context.close()
+
+
+def sign_in_page(page: Any, url: str, username: str = USERNAME, password: str = PASSWORD) -> None:
+    """Sign in through the form in a browser ``page`` of the app served at ``url``."""
+    page.goto(url + "/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url(re.compile(r".*/leads$"))
+
+
 def wait_for(predicate: Callable[[], bool], timeout_s: float = 5.0) -> None:
     deadline = time.monotonic() + timeout_s
     while not predicate():

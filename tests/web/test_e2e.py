@@ -21,8 +21,8 @@ from tests.web.harness import (
     Console,
     LiveServer,
     add_user,
+    browser_page,
     build_demo,
-    chromium,
     demo_end_us,
     live_server,
     make_app,
@@ -38,18 +38,14 @@ class Browser:
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+def browser(tmp_path_factory: pytest.TempPathFactory, chrome: Any) -> Iterator[Browser]:
     folder = build_demo(tmp_path_factory.mktemp("e2e") / "demo-leads", contacts=400)
     runtime = start_with_history(folder, Clock(demo_end_us()), days=60, steps=3)
     try:
         add_user(runtime)
         app = make_app({runtime.name: runtime}, (str(folder),))
-        with live_server(app) as server, chromium() as chrome:
-            context = chrome.new_context(viewport={"width": 1366, "height": 800})
-            page = context.new_page()
-            page.set_default_timeout(10_000)
-            yield Browser(server, page, Console().attach(page))
-            context.close()
+        with live_server(app) as server, browser_page(chrome) as (page, console):
+            yield Browser(server, page, console)
     finally:
         runtime.stop()
 

@@ -63,6 +63,30 @@ def walk(client: Any, url: str) -> list[str]:
     return ids
 
 
+def test_predictions_of_another_shape_are_left_out(site: Site) -> None:
+    """A ``predictions`` table without the columns the app reads (another version of the
+    predict package) shows as no predictive scores, and every page still works."""
+    with site.runtime.reader() as store:
+        store.execute("CREATE TABLE predictions (contact_id VARCHAR NOT NULL, p DOUBLE PRECISION)")
+        store.execute("INSERT INTO predictions VALUES ('c001', 0.5)")
+    try:
+        client = site.signed_in()
+        body = client.get("/leads.json").json()
+        assert body["predictive"] is False
+        assert "predictive" not in body["sorts"]
+        assert all(item["predictive"] is None for item in body["items"])
+        assert client.get("/leads.json?sort=-predictive").status_code == 400
+        lead = client.get("/leads/c001.json").json()
+        assert lead["predictive"] is None
+        assert lead["factors_url"] is None
+        assert client.get("/leads/c001/factors.json").json()["available"] is False
+        assert client.get("/leads.csv").text.splitlines()[0].endswith("top_reasons,scored_at")
+        assert "Predictive" not in client.get("/leads").text
+    finally:
+        with site.runtime.reader() as store:
+            store.execute("DROP TABLE predictions")
+
+
 def test_the_list_shows_and_sorts_by_the_predictive_score(
     predicted: Site, monkeypatch: pytest.MonkeyPatch
 ) -> None:

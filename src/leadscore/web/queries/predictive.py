@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("leadscore.web")
 
 TABLE = "predictions"
+COLUMNS = ("contact_id", "probability", "score", "model_id", "as_of_us")
 FACTORS = 3
 CACHE_SIZE = 256
 
@@ -37,8 +38,17 @@ def module_available() -> bool:
 
 
 def available(store: Store) -> bool:
-    """Whether this workspace has predictive scores to show."""
-    return store.has_table(TABLE)
+    """Whether this workspace has predictive scores to show: a ``predictions`` table with the
+    columns read here (one written by another version of ``leadscore.predict`` with other
+    columns counts as none, rather than breaking the pages)."""
+    if not store.has_table(TABLE):
+        return False
+    rows = store.rows(
+        "SELECT column_name FROM information_schema.columns "
+        "WHERE table_name = ? AND table_schema = current_schema()",
+        [TABLE],
+    )
+    return set(COLUMNS) <= {str(r["column_name"]) for r in rows}
 
 
 def _view(row: dict[str, Any]) -> dict[str, Any]:
@@ -95,10 +105,10 @@ class Explainer:
 
     def explain(self, store: Store, contact_id: str) -> dict[str, Any]:
         """``{"available": bool, "reason": str | None, "factors": {...} | None}``."""
-        if not module_available():
-            return _missing("predictive scoring is not installed")
         if not available(store):
             return _missing("no predictive scores yet (run: leadscore predict)")
+        if not module_available():
+            return _missing("predictive scoring is not installed")
         found = as_of_us(store, contact_id)
         if found is None:
             return _missing("this lead has no predictive score yet")

@@ -123,7 +123,11 @@ def leads_context(viewer: Viewer) -> dict[str, Any]:
         "filter": params,
         "filter_text": q.filter.sentences(),
         "sort": q.sort.param,
-        "sorts": allowed_sorts(list(model.scores)),
+        "sorts": [
+            key
+            for key in allowed_sorts(list(model.scores))
+            if key != "predictive" or has_predictive
+        ],
         "segment": current,
         "segments": saved,
         "grade_counts": grade_counts,
@@ -196,6 +200,8 @@ def leads_csv(viewer: ViewerDep) -> StreamingResponse:
             from leadscore.web.queries.segments import get_segment
 
             segment = get_segment(store, chosen)
+            if segment is None:
+                raise WebError(404, f"There is no saved segment '{chosen}' (any more).")
         q = _query(viewer, model, segment)
         has_predictive = predictive.available(store)
     if q.sort.key == "predictive" and not has_predictive:
