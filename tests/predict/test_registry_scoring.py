@@ -172,8 +172,14 @@ def test_leads_with_reasons(scored: DuckStore, trained: dict[str, TrainedModel])
     ]
     for row in rows:
         e = explain_contact(scored, model, row["contact_id"], row["predicted_as_of_us"], top=2)
-        assert row["positive"] == [f.as_dict() for f in e.positive]
-        assert row["negative"] == [f.as_dict() for f in e.negative]
+        for side, factors in (("positive", e.positive), ("negative", e.negative)):
+            shown = row[side]
+            assert [(f["feature"], f["value"]) for f in shown] == [
+                (f.feature, f.value) for f in factors
+            ]
+            assert [f["contribution"] for f in shown] == pytest.approx(
+                [f.contribution for f in factors], rel=1e-9
+            )
         assert row["grade"] is not None
     assert leads_with_reasons(scored, model, ["nobody"])[0]["positive"] == []
     other = trained["lightgbm"]

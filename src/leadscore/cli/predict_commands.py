@@ -1,4 +1,4 @@
-"""Predictive scoring commands: train, predict, and ``models list|show|activate``.
+"""Predictive scoring commands: train, predict, predictions, and ``models list|show|activate``.
 
 Each command is one library call of :mod:`leadscore.predict`; heavy modules (scikit-learn,
 LightGBM) are imported inside the commands so that ``leadscore --help`` stays fast.
@@ -155,6 +155,62 @@ def predict(
         "seconds": round(sum(run.seconds.values()), 2),
     }
     emit([row], fmt, title="Predictive scores")
+
+
+def _factors(factors: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{f['label']} = {f['value']}" for f in factors)
+
+
+@app.command()
+def predictions(
+    contact_ids: Annotated[
+        list[str] | None, typer.Argument(metavar="[ID]...", help="Only these contacts.")
+    ] = None,
+    n: Annotated[int, typer.Option("-n", "--limit", min=1, help="Leads to show.")] = 20,
+    reasons: Annotated[
+        bool, typer.Option(help="Add each lead's top positive and negative factors.")
+    ] = True,
+    top: Annotated[int, typer.Option(min=1, max=10, help="Factors of each sign.")] = 3,
+    workspace: WorkspaceOpt = Path("."),
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Show the stored predictive scores next to the rule scores, highest probability first
+    (or for the given contacts), with the factors behind each predictive score.
+
+    Factors are computed on demand for the leads shown, as of the last leadscore predict run.
+    Example: leadscore predictions -n 10
+    """
+    from leadscore.predict.registry import load_model
+    from leadscore.predict.scoring import leads_with_predictions
+
+    ws = _workspace(workspace)
+    with ws.store(read_only=True) as store:
+        ids = list(contact_ids) if contact_ids else None
+        rows = leads_with_predictions(store, ids, None if ids else n)
+        made_by = {r["model_id"] for r in rows if r["model_id"] is not None}
+        if reasons and made_by:
+            from leadscore.predict.reasons import leads_with_reasons
+
+            model = load_model(ws, sorted(made_by)[0])
+            rows = leads_with_reasons(store, model, ids, None if ids else n, top)
+    if not rows and fmt is Format.table:
+        typer.echo("no predictions yet; run: leadscore predict")
+        return
+    out = []
+    for r in rows:
+        row: dict[str, Any] = {
+            "contact_id": r["contact_id"],
+            "predictive_score": r["predictive_score"],
+            "probability": None if r["probability"] is None else round(r["probability"], 4),
+            "total": r.get("total"),
+            "grade": r.get("grade"),
+        }
+        if reasons:
+            both = fmt is Format.json
+            row["positive"] = r.get("positive", []) if both else _factors(r.get("positive", []))
+            row["negative"] = r.get("negative", []) if both else _factors(r.get("negative", []))
+        out.append(row)
+    emit(out, fmt, title="Predictive and rule scores")
 
 
 @models_app.command("list")
