@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from leadscore.cli import suggest_commands  # noqa: F401  (registers the command)
+from leadscore.cli import evaluate_commands, suggest_commands  # noqa: F401  (registers them)
 from leadscore.cli.app import app
 from leadscore.demo import build_workspace
 from leadscore.model import load_model, load_model_text
@@ -35,6 +36,15 @@ def test_suggest_writes_a_model_that_loads(workspace: Path) -> None:
     assert (model.total.min, model.total.max) == (0, 100)
     assert "validation (time-ordered" in result.output
     assert f"wrote {out}" in result.output
+    # the written file backtests next to the hand-written model, like any model file
+    backtest = runner.invoke(
+        app, ["evaluate", "active", str(out), "-w", str(workspace), "-f", "json"]
+    )
+    assert backtest.exit_code == 0, backtest.output
+    found = {e["scorer"]: e for e in json.loads(backtest.stdout)["evaluations"]}
+    assert set(found) == {"b2b-saas", "suggested"}
+    assert found["suggested"]["leads"] == found["b2b-saas"]["leads"] > 500
+    assert found["suggested"]["roc_auc"] > 0.6
     # an existing file is kept unless --force
     again = runner.invoke(app, [*args, "--out", str(out)])
     assert again.exit_code == 1
@@ -66,3 +76,15 @@ def test_suggest_from_a_csv_table_prints_the_model(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["suggest", "--table", str(tmp_path / "nope.csv")])
     assert missing.exit_code == 1
     assert "table not found" in missing.output
+
+
+def test_every_option_is_documented() -> None:
+    import typer.main
+
+    docs = Path(__file__).resolve().parents[2] / "docs" / "scorecards.md"
+    text = docs.read_text(encoding="utf-8")
+    command = typer.main.get_command(app).commands["suggest"]  # type: ignore[attr-defined]
+    options = [o for p in command.params for o in p.opts if o.startswith("--")]
+    assert "--table" in options
+    missing = [o for o in options if f"`{o}" not in text and f" {o}" not in text]
+    assert not missing, f"document {missing} in {docs.name}"
