@@ -78,11 +78,12 @@ def _part(viewer: Viewer, name: str, compute: Callable[[Settings], dict[str, Any
             return {"error": str(exc)}
 
     found = viewer.state.memo(key, PART_TTL_S, run)
-    context = {"settings": settings.params(), "model_version": active.version, **found}
+    context = {"part": name, "settings": settings.params(), "model_version": active.version}
+    context.update(found)
     return respond(
         viewer,
         viewer.request,
-        f"analytics_{name}.html",
+        "analytics_part.html",
         context,
         title=PARTS[name],
         section="analytics",
@@ -90,17 +91,32 @@ def _part(viewer: Viewer, name: str, compute: Callable[[Settings], dict[str, Any
     )
 
 
-def performance_page(request: Request, viewer: ViewerDep) -> Response:
-    from leadscore.web.queries import analytics
+def _active_model_part(
+    viewer: Viewer, name: str, measure: Callable[..., dict[str, Any]]
+) -> Response:
+    """A part that scores the past with the active model: ``measure(store, scorer, settings)``."""
+    from leadscore.web.queries.analytics import active_scorer
 
     active = viewer.ws.runtime.active
 
     def compute(settings: Settings) -> dict[str, Any]:
-        scorer = analytics.active_scorer(active.model, active.version)
+        scorer = active_scorer(active.model, active.version)
         with viewer.reader() as store:
-            return analytics.performance(store, scorer, settings)
+            return measure(store, scorer, settings)
 
-    return _part(viewer, "performance", compute)
+    return _part(viewer, name, compute)
+
+
+def performance_page(request: Request, viewer: ViewerDep) -> Response:
+    from leadscore.web.queries.analytics import performance
+
+    return _active_model_part(viewer, "performance", performance)
+
+
+def thresholds_page(request: Request, viewer: ViewerDep) -> Response:
+    from leadscore.web.queries.analytics import thresholds
+
+    return _active_model_part(viewer, "thresholds", thresholds)
 
 
 def funnel_page(request: Request, viewer: ViewerDep) -> Response:
@@ -113,19 +129,6 @@ def funnel_page(request: Request, viewer: ViewerDep) -> Response:
             return analytics.funnel(store, folder)
 
     return _part(viewer, "funnel", compute)
-
-
-def thresholds_page(request: Request, viewer: ViewerDep) -> Response:
-    from leadscore.web.queries import analytics
-
-    active = viewer.ws.runtime.active
-
-    def compute(settings: Settings) -> dict[str, Any]:
-        scorer = analytics.active_scorer(active.model, active.version)
-        with viewer.reader() as store:
-            return analytics.thresholds(store, scorer, settings)
-
-    return _part(viewer, "thresholds", compute)
 
 
 add_page(router, "/analytics", analytics_page, name="analytics")
