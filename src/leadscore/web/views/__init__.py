@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from fastapi import APIRouter
 
 # modules of leadscore.web.views, in the order of the navigation
-PAGES = ("signin", "assets", "leads", "lead", "model", "analytics")
+PAGES = ("signin", "assets", "leads", "lead", "model", "analytics", "alerts")
 
 
 @dataclass(frozen=True)

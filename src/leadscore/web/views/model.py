@@ -49,8 +49,9 @@ def _notice(viewer: Viewer) -> str | None:
     return None
 
 
-def _done(viewer: Viewer, result: dict[str, Any], target: str) -> Response:
-    """After a POST that changed something: its result as JSON, or a redirect (303)."""
+def answer_or_redirect(viewer: Viewer, result: dict[str, Any], target: str) -> Response:
+    """After a POST that changed something: its result as JSON, or a redirect (303) to
+    ``target`` (the alerts pages answer the same way)."""
     if wants_json(viewer.request):
         return JSONResponse(json_safe(result), headers=NO_STORE)
     return RedirectResponse(target, status_code=303)
@@ -172,7 +173,7 @@ def save_draft(viewer: ViewerDep, form: FormDep) -> Response:
     if not isinstance(saved, dict):
         return saved
     number = saved["version"]
-    return _done(viewer, saved, f"/model/versions/{number}?saved={number}")
+    return answer_or_redirect(viewer, saved, f"/model/versions/{number}?saved={number}")
 
 
 @router.post("/model/publish", include_in_schema=False)
@@ -186,7 +187,7 @@ def publish_draft(viewer: ViewerDep, form: FormDep) -> Response:
     result = _with_valid_draft(viewer, form, publish)
     if not isinstance(result, dict):
         return result
-    return _done(viewer, result, f"/model?published={result['version']}")
+    return answer_or_redirect(viewer, result, f"/model?published={result['version']}")
 
 
 def version_page(request: Request, number: int, viewer: ViewerDep) -> Response:
@@ -212,7 +213,7 @@ def publish_version(number: int, viewer: ViewerDep, form: FormDep) -> Response:
         result = queries.publish_version(viewer.ws.runtime, number)
     except LeadscoreError as exc:
         raise WebError(409, str(exc)) from None
-    return _done(viewer, result, f"/model?published={number}")
+    return answer_or_redirect(viewer, result, f"/model?published={number}")
 
 
 @router.post("/model/versions/{number}/rollback", include_in_schema=False)
@@ -224,7 +225,7 @@ def rollback_version(number: int, viewer: ViewerDep, form: FormDep) -> Response:
             result = queries.rollback(store, viewer.ws.runtime, number, field(form, "note"))
     except LeadscoreError as exc:
         raise WebError(409, str(exc)) from None
-    return _done(viewer, result, f"/model?rolled_back={result['version']}")
+    return answer_or_redirect(viewer, result, f"/model?rolled_back={result['version']}")
 
 
 def diff_page(request: Request, viewer: ViewerDep) -> Response:
