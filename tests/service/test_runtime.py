@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from leadscore.records import Contact, Event, Outcome
@@ -109,3 +110,43 @@ def test_outcomes_are_idempotent(runtime: Runtime, clock: Clock) -> None:
     first = runtime.record_outcomes([Outcome("o1", "eve", "won", clock.now)])
     again = runtime.record_outcomes([Outcome("o1", "eve", "won", clock.now)])
     assert [r.status for r in first + again] == ["accepted", "duplicate"]
+
+
+def test_broken_connections_are_replaced(postgres_url: str, clock: Clock) -> None:
+    """The database ends every connection of the runtime (as a server restart does): the
+    write caught in it fails unacknowledged, the next ones are stored, and the contacts the
+    scorer could not rescore are rescored on a new connection."""
+    from leadscore.service.settings import RuntimeSettings
+    from leadscore.store.postgres_store import PgStore
+
+    schema = "ws_reconnect"
+    admin = PgStore(postgres_url)
+    admin.execute(f"CREATE SCHEMA {schema}")
+    opened: list[PgStore] = []
+
+    def open_store() -> PgStore:
+        store = PgStore(postgres_url, schema=schema)
+        opened.append(store)
+        return store
+
+    settings = RuntimeSettings(score_delay_s=0.01, refresh_interval_s=0, clock=clock)
+    rt = Runtime("reconnect", open_store, settings, seed_model=MODEL).start()
+    try:
+        rt.upsert_contacts([Contact("ann", {"title": "VP Sales"})])
+        rt.flush()
+        pids = [s.con.info.backend_pid for s in opened if s.alive()]
+        assert len(pids) >= 2  # the writer's and the scorer's at least
+        admin.execute("SELECT pg_terminate_backend(pid) FROM unnest(?::int[]) AS t(pid)", [pids])
+        # caught by the broken connection: it fails, unacknowledged
+        with contextlib.suppress(Exception):
+            rt.ingest_events([Event("maybe", "ann", "page_view", clock.now)])
+        results = rt.ingest_events([Event("d1", "ann", "demo_request", clock.now - DAY)])
+        assert [r.status for r in results] == ["accepted"]
+        rt.flush()
+        row = _score(rt, "ann")
+        assert (row["total"], row["grade"]) == (80.0, "hot")
+        assert rt.healthy()
+    finally:
+        rt.stop()
+        admin.execute(f"DROP SCHEMA {schema} CASCADE")
+        admin.close()

@@ -116,33 +116,44 @@ def rescore_contacts(
     marks = ", ".join("?" for _ in ids)
     picked = f"SELECT contact_id, grade, stage, total FROM {TABLE} WHERE contact_id IN ({marks})"
     with store.transaction():
-        before = {r["contact_id"]: r for r in store.rows(picked, ids)}
+        before = store.rows(picked, ids)
         store.execute(f"DELETE FROM {TABLE} WHERE contact_id IN ({marks})", ids)
         store.insert_select(TABLE, [*compiled.columns, *constants], select)
-        for row in store.rows(picked, ids):
-            old = before.get(row["contact_id"])
-            if old and (old["total"], old["grade"], old["stage"]) == (
-                row["total"],
-                row["grade"],
-                row["stage"],
-            ):
-                continue
-            update.changes.append(
-                Change(
-                    contact_id=row["contact_id"],
-                    old_grade=old["grade"] if old else None,
-                    new_grade=row["grade"],
-                    old_stage=old["stage"] if old else None,
-                    new_stage=row["stage"],
-                    old_total=old["total"] if old else None,
-                    new_total=row["total"],
-                )
-            )
+        update.changes = changes_between(before, store.rows(picked, ids))
         update.rescored = len(ids)
         if hook is not None:
             hook(store, update)
     update.seconds = time.perf_counter() - started
     return update
+
+
+def changes_between(
+    before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]]
+) -> list[Change]:
+    """The rows of ``after`` whose total, grade or stage differ from the same contact's row in
+    ``before`` (or that are new); rows have ``contact_id``, ``total``, ``grade``, ``stage``."""
+    old_rows = {r["contact_id"]: r for r in before}
+    changes = []
+    for row in after:
+        old = old_rows.get(row["contact_id"])
+        if old and (old["total"], old["grade"], old["stage"]) == (
+            row["total"],
+            row["grade"],
+            row["stage"],
+        ):
+            continue
+        changes.append(
+            Change(
+                contact_id=row["contact_id"],
+                old_grade=old["grade"] if old else None,
+                new_grade=row["grade"],
+                old_stage=old["stage"] if old else None,
+                new_stage=row["stage"],
+                old_total=old["total"] if old else None,
+                new_total=row["total"],
+            )
+        )
+    return changes
 
 
 def refresh(

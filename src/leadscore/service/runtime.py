@@ -13,13 +13,19 @@ Two threads, each with its own database connection:
   webhook outbox.
 
 Reads (the HTTP API) use their own connections and see committed data only.
+
+A stop lets the writer finish, then scores every contact still waiting. After a crash, the start
+rescores the contacts written to after their last score (:meth:`Runtime._recover`), before the
+service takes requests.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -38,7 +44,22 @@ if TYPE_CHECKING:
     from leadscore.store.base import Store
 
 log = logging.getLogger("leadscore.service")
-CHUNK = 1000
+# ``x IN`` this, with one parameter: a list of text (one array parameter binds far faster than
+# one parameter per value: 12 against 54 ms for 1,000 ids on DuckDB, 8 against 27 on PostgreSQL)
+UNNEST = "SELECT unnest(CAST(? AS VARCHAR[]))"
+IN_LIST = f"({UNNEST})"
+# the contacts of a micro-batch, for the rescoring query (a temporary table per connection)
+IDS_TABLE = "_rescore_ids"
+# times no score is ever computed as of (years 2100 and 2101), rendered into the rescoring query
+# and then replaced by the real time
+PLACEHOLDERS_US = (4_102_444_800_000_123, 4_133_980_800_000_457)
+# at start, writes received this long before a contact's score are taken to be in it (a commit
+# takes far less); later ones are rescored (see Runtime._recover)
+RECOVERY_MARGIN_US = 60_000_000
+# after a failed reconnection, the writer or scorer waits this long before trying again
+RECONNECT_WAIT_S = 1.0
+# a stop waits this long beyond its own timeout for a micro-batch or commit under way
+STOP_GRACE_S = 60.0
 
 
 class RuntimeStopped(LeadscoreError):
@@ -65,7 +86,28 @@ class _Command:
     future: Future[Any] = field(default_factory=Future)
 
 
-def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
+@dataclass(frozen=True)
+class _RescoreQuery:
+    """The query that rescores the contacts listed in :data:`IDS_TABLE` with one model version:
+    compiled and rendered once, with a placeholder time whose digits :meth:`at` replaces (the
+    compiled SQL holds the time only as a literal; checked by rendering with two placeholders).
+    Compiling and rendering the example model took 0.2 to 1.4 s of Python per micro-batch."""
+
+    version: int
+    columns: list[str]
+    template: str
+    placeholder: re.Pattern[str]
+
+    def at(self, as_of_us: int) -> str:
+        return self.placeholder.sub(str(int(as_of_us)), self.template)
+
+
+def _alive(store: Store) -> bool:
+    """False once a connection broke (stores that cannot break have no ``alive``)."""
+    return bool(getattr(store, "alive", lambda: True)())
+
+
+def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
@@ -87,11 +129,14 @@ class Runtime:
         self._touched: dict[str, str] = {}
         self._touched_lock = threading.Condition()
         self._stopping = threading.Event()
+        self._writes_done = threading.Event()
+        self._drain_until = 0.0
         self._threads: list[threading.Thread] = []
         self._local = threading.local()
         self._readers: list[Store] = []
         self._readers_lock = threading.Lock()
         self._active: Active | None = None
+        self._query: _RescoreQuery | None = None
         self._seq = 0
         self._last_refresh = 0.0
         self._busy = 0
@@ -120,9 +165,11 @@ class Runtime:
                 if store.has_table("scores")
                 else []
             )
+            self._seq = int(store.scalar("SELECT coalesce(max(seq), 0) + 1 FROM score_history"))
             if [r["model_hash"] for r in stored] != [self._active.model_hash]:
                 self._publish(store, current.version)
-            self._seq = int(store.scalar("SELECT coalesce(max(seq), 0) + 1 FROM score_history"))
+            else:
+                self._recover(store)
         finally:
             store.close()
         self._last_refresh = time.monotonic()
@@ -132,13 +179,66 @@ class Runtime:
             self._threads.append(thread)
         return self
 
+    def _recover(self, store: Store) -> None:
+        """Rescore the contacts whose last write may not be in their score yet: a write is
+        acknowledged once committed, and its contacts are rescored a moment later, so a crash
+        (or a stop) in between leaves their scores behind, and no later refresh would notice
+        (re-basing moves a score in time, it does not read new events).
+
+        A score reflects every write committed before its transaction began; writes carry the
+        clock read before their commit (``received_at_us``, ``updated_at_us``) and scores the
+        clock read before their transaction (``as_of_us``). So every write received before
+        ``as_of_us - RECOVERY_MARGIN_US`` is in its contact's score, as long as commits take
+        less than the margin; the contacts with later writes, or without a score, are
+        rescored exactly here, before the service takes requests (everyone, as on a publish,
+        when they are more than a tenth of the contacts)."""
+        margin = RECOVERY_MARGIN_US
+        oldest = store.scalar("SELECT min(as_of_us) FROM scores")
+        since = (int(oldest) if oldest is not None else 0) - margin
+        rows = store.rows(
+            "SELECT DISTINCT e.contact_id, 'event' AS cause FROM events e "
+            "JOIN scores s ON s.contact_id = e.contact_id "
+            "WHERE e.received_at_us >= ? AND e.received_at_us >= s.as_of_us - ? "
+            "UNION ALL "
+            "SELECT c.contact_id, 'attributes' AS cause FROM contacts c "
+            "LEFT JOIN scores s ON s.contact_id = c.contact_id "
+            "WHERE s.contact_id IS NULL OR c.updated_at_us >= s.as_of_us - ?",
+            [since, margin, margin],
+        )
+        causes: dict[str, str] = {}
+        for row in rows:
+            causes.setdefault(str(row["contact_id"]), str(row["cause"]))
+        if not causes:
+            return
+        started = time.perf_counter()
+        ids = sorted(causes)
+        everyone = int(store.scalar("SELECT count(*) FROM contacts"))
+        if len(ids) > max(self.settings.max_score_batch, everyone // 10):
+            self._publish(store, self.active.version)  # cheaper in one pass
+        else:
+            for chunk in _chunks(ids, self.settings.max_score_batch):
+                self._rescore(store, {contact_id: causes[contact_id] for contact_id in chunk})
+        log.info(
+            "workspace '%s': rescored %d contacts with writes after their last score in %.2f s",
+            self.name,
+            len(ids),
+            time.perf_counter() - started,
+        )
+
     def stop(self, timeout: float = 10.0) -> None:
+        """Take no more writes; the writer commits what it holds, the scorer scores what waits
+        for up to ``timeout`` seconds (what it leaves is rescored at the next start). Returns
+        once both threads have ended, so that no thread is left inside a database call when
+        the process exits (DuckDB aborts the process then)."""
+        self._drain_until = time.monotonic() + timeout
         self._stopping.set()
         self._writes.put(None)
         with self._touched_lock:
             self._touched_lock.notify_all()
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(timeout + STOP_GRACE_S)
+            if thread.is_alive():
+                log.warning("workspace '%s': %s did not stop in time", self.name, thread.name)
         with self._readers_lock:
             for store in self._readers:
                 with contextlib.suppress(Exception):
@@ -158,7 +258,7 @@ class Runtime:
     def reader(self) -> Iterator[Store]:
         """A connection for reads, one per thread, reused."""
         store = getattr(self._local, "store", None)
-        if store is not None and not getattr(store, "alive", lambda: True)():
+        if store is not None and not _alive(store):
             self._forget_reader(store)  # e.g. the database server restarted
             store = None
         if store is None:
@@ -250,6 +350,7 @@ class Runtime:
                     batch.append(item)
                     size += len(item.items)
                 self._write_batch(store, batch)
+                store = self._usable(store)
         finally:
             while True:  # refuse what is left
                 try:
@@ -259,6 +360,9 @@ class Runtime:
                 if left is not None and not left.future.done():
                     left.future.set_exception(RuntimeStopped("shutting down"))
             store.close()
+            self._writes_done.set()
+            with self._touched_lock:
+                self._touched_lock.notify_all()
 
     def _write_batch(self, store: Store, batch: list[_Write]) -> None:
         for kind, handler in (
@@ -282,12 +386,8 @@ class Runtime:
                 offset += len(r.items)
 
     def _existing(self, store: Store, table: str, key: str, ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for chunk in _chunks(sorted(set(ids))):
-            marks = ", ".join("?" for _ in chunk)
-            sql = f"SELECT {key} FROM {table} WHERE {key} IN ({marks})"
-            found |= {str(r[key]) for r in store.rows(sql, list(chunk))}
-        return found
+        sql = f"SELECT {key} FROM {table} WHERE {key} IN {IN_LIST}"
+        return {str(r[key]) for r in store.rows(sql, [sorted(set(ids))])}
 
     def _write_events(self, store: Store, events: list[Event]) -> list[ItemResult]:
         from leadscore.records import events_table
@@ -370,15 +470,13 @@ class Runtime:
         now = self.settings.clock()
         ids = [c.contact_id for c in contacts]
         current: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks(sorted(set(ids))):
-            marks = ", ".join("?" for _ in chunk)
-            for row in store.rows(
-                "SELECT contact_id, account_id, created_at_us, attributes FROM contacts "
-                f"WHERE contact_id IN ({marks})",
-                list(chunk),
-            ):
-                row["attributes"] = from_json(row["attributes"])
-                current[row["contact_id"]] = row
+        for row in store.rows(
+            "SELECT contact_id, account_id, created_at_us, attributes FROM contacts "
+            f"WHERE contact_id IN {IN_LIST}",
+            [sorted(set(ids))],
+        ):
+            row["attributes"] = from_json(row["attributes"])
+            current[row["contact_id"]] = row
         results: list[ItemResult] = []
         final: dict[str, Contact] = {}
         from leadscore.records import Contact as ContactRecord
@@ -416,11 +514,7 @@ class Runtime:
         if final:
             changed = list(final)
             with store.transaction():
-                for chunk in _chunks(changed):
-                    marks = ", ".join("?" for _ in chunk)
-                    store.execute(
-                        f"DELETE FROM contacts WHERE contact_id IN ({marks})", list(chunk)
-                    )
+                store.execute(f"DELETE FROM contacts WHERE contact_id IN {IN_LIST}", [changed])
                 store.append_arrow("contacts", contacts_table(final.values(), now_us=now))
             self._touch(dict.fromkeys(changed, "attributes"))
         return results
@@ -437,7 +531,8 @@ class Runtime:
     def _scorer_loop(self) -> None:
         store = self.open_store()
         try:
-            while not self._stopping.is_set():
+            # until stopped and the writer is done: its last commits touched contacts too
+            while not (self._stopping.is_set() and self._writes_done.is_set()):
                 self._run_commands(store)
                 with self._touched_lock:
                     if not self._touched and self._commands.empty():
@@ -446,11 +541,18 @@ class Runtime:
                 if has_work:
                     time.sleep(self.settings.score_delay_s)
                     self._score_touched(store)
+                store = self._usable(store)
                 interval = self.settings.refresh_interval_s
                 if interval and time.monotonic() - self._last_refresh >= interval:
-                    self._guard("refresh", lambda: self._refresh(store))
+                    self._guard("refresh", functools.partial(self._refresh, store))
         finally:
             self._run_commands(store)
+            # a stop scores what waits, within its time (the next start rescores the rest)
+            while time.monotonic() < self._drain_until:
+                with self._touched_lock:
+                    if not self._touched:
+                        break
+                self._score_touched(store)
             store.close()
 
     def _guard(self, what: str, action: Callable[[], Any]) -> None:
@@ -478,10 +580,31 @@ class Runtime:
                 del self._touched[contact_id]
             self._busy += 1
         try:
-            self._guard("rescoring", lambda: self._rescore(store, picked))
+            self._rescore(store, picked)
+        except Exception as exc:
+            log.exception("rescoring failed")
+            self.errors.append(f"rescoring: {exc}")
+            if not _alive(store):  # the connection broke: these contacts wait for the next one
+                self._touch(picked)
         finally:
             with self._touched_lock:
                 self._busy -= 1
+
+    def _usable(self, store: Store) -> Store:
+        """``store``, or a new connection when it broke (e.g. the database server restarted);
+        the old one when a new one cannot be opened yet (tried again after the next batch)."""
+        if _alive(store):
+            return store
+        with contextlib.suppress(Exception):
+            store.close()
+        try:
+            fresh = self.open_store()
+        except Exception:
+            log.exception("workspace '%s': cannot reconnect to the database yet", self.name)
+            time.sleep(RECONNECT_WAIT_S)
+            return store
+        log.warning("workspace '%s': reconnected to the database", self.name)
+        return fresh
 
     def _after(self, causes: dict[str, str] | str) -> Callable[[Store, Update], None]:
         from leadscore.service import history
@@ -507,18 +630,71 @@ class Runtime:
         return hook
 
     def _rescore(self, store: Store, causes: dict[str, str]) -> Update:
-        from leadscore.scoring.incremental import rescore_contacts
+        """Recompute exactly the contacts of ``causes`` now, as
+        :func:`leadscore.scoring.incremental.rescore_contacts` does, with the query of the active
+        version compiled once (see :class:`_RescoreQuery`) instead of once per micro-batch."""
+        from leadscore.scoring.incremental import Update, changes_between, rescore_contacts
 
         active = self.active
-        return rescore_contacts(
-            store,
-            active.model,
-            list(causes),
-            self.settings.clock(),
-            run_id=f"v{active.version}",
-            hook=self._after(causes),
-            check_model=False,
-        )
+        as_of = self.settings.clock()
+        query = self._rescore_query(store)
+        if query is None:
+            return rescore_contacts(
+                store,
+                active.model,
+                list(causes),
+                as_of,
+                run_id=f"v{active.version}",
+                hook=self._after(causes),
+                check_model=False,
+            )
+        started = time.perf_counter()
+        update = Update(as_of_us=as_of)
+        listed = f"(SELECT contact_id FROM {IDS_TABLE})"
+        picked = f"SELECT contact_id, grade, stage, total FROM scores WHERE contact_id IN {listed}"
+        store.execute(f"CREATE TEMP TABLE IF NOT EXISTS {IDS_TABLE} (contact_id VARCHAR)")
+        with store.transaction():
+            store.execute(f"DELETE FROM {IDS_TABLE}")
+            store.execute(f"INSERT INTO {IDS_TABLE} {UNNEST}", [sorted(causes)])
+            before = store.rows(picked)
+            store.execute(f"DELETE FROM scores WHERE contact_id IN {listed}")
+            store.insert_select("scores", query.columns, query.at(as_of))
+            update.changes = changes_between(before, store.rows(picked))
+            update.rescored = len(causes)
+            self._after(causes)(store, update)
+        update.seconds = time.perf_counter() - started
+        return update
+
+    def _rescore_query(self, store: Store) -> _RescoreQuery | None:
+        """The active version's rescoring query (built on first use after each publish), or
+        None when it cannot be reused across times (then every micro-batch compiles)."""
+        active = self.active
+        if self._query is not None and self._query.version == active.version:
+            return self._query
+        import re
+
+        from sqlglot import exp
+
+        from leadscore.compile.contacts import compile_contacts
+        from leadscore.scoring.incremental import score_constants
+        from leadscore.store.base import with_constants
+
+        ids = exp.select("contact_id").from_(IDS_TABLE)
+        texts, columns = [], []
+        for placeholder in PLACEHOLDERS_US:
+            compiled = compile_contacts(active.model, placeholder, store.dialect, contact_ids=ids)
+            constants = score_constants(active.model, placeholder, f"v{active.version}")
+            texts.append(with_constants(compiled.query, constants, store.dialect))
+            columns = [*compiled.columns, *constants]
+        first, second = (re.compile(rf"(?<![0-9.]){p}(?![0-9.])") for p in PLACEHOLDERS_US)
+        found = first.search(texts[0]) and not second.search(texts[0])
+        same = first.sub(str(PLACEHOLDERS_US[1]), texts[0]) == texts[1]
+        if not (found and same):  # the time is not only a literal: compile every time
+            log.warning("workspace '%s': the rescoring query is compiled per batch", self.name)
+            self._query = None
+            return None
+        self._query = _RescoreQuery(active.version, columns, texts[0], first)
+        return self._query
 
     def _refresh(self, store: Store) -> Update:
         from leadscore.scoring.incremental import refresh
