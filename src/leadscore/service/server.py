@@ -4,10 +4,13 @@ the API with uvicorn, stop everything on shutdown."""
 from __future__ import annotations
 
 import logging
+import signal
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from types import FrameType
+
     from leadscore.service.runtime import Runtime
     from leadscore.service.settings import ServiceSettings
     from leadscore.service.webhooks import DeliveryWorker, Post
@@ -77,8 +80,13 @@ def serve(settings: ServiceSettings) -> None:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # sqlglot tells at INFO how it renders each query: noise in a service's log
+    logging.getLogger("sqlglot").setLevel(logging.WARNING)
     runtimes = start_runtimes(settings)
     workers: list[DeliveryWorker] = []
+    # uvicorn shuts down on SIGTERM as on Ctrl-C, then sends the signal again; ending the
+    # process then would skip stopping the runtimes: end it by SystemExit, after the finally
+    previous = signal.signal(signal.SIGTERM, _exit_quietly)
     try:
         workers = start_workers(runtimes, settings.runtime.clock)
         app = create_app(settings, runtimes)
@@ -86,3 +94,8 @@ def serve(settings: ServiceSettings) -> None:
     finally:
         stop_workers(workers)
         stop_runtimes(runtimes)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _exit_quietly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
