@@ -253,4 +253,4 @@ def diff_page(request: Request, viewer: ViewerDep) -> Response:
 add_page(router, "/model", model_page, name="model")
 add_page(router, "/model/edit", edit_page, name="model-edit")
 add_page(router, "/model/diff", diff_page, name="model-diff")
-add_page(router, "/model/versions/{number:int}", version_page, name="model-version")
+add_page(router, "/model/versions/{number}", version_page, name="model-version")
