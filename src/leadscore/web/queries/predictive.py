@@ -41,9 +41,7 @@ def available(store: Store) -> bool:
     """Whether this workspace has predictive scores to show: a ``predictions`` table with the
     columns read here (one written by another version of ``leadscore.predict`` with other
     columns counts as none, rather than breaking the pages)."""
-    if not store.has_table(TABLE):
-        return False
-    rows = store.rows(
+    rows = store.rows(  # no rows: no such table
         "SELECT column_name FROM information_schema.columns "
         "WHERE table_name = ? AND table_schema = current_schema()",
         [TABLE],
@@ -61,14 +59,14 @@ def _view(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def for_contacts(store: Store, contact_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
-    """The stored predictive score of each of ``contact_ids`` that has one."""
-    if not contact_ids or not available(store):
+    """The stored predictive score of each of ``contact_ids`` that has one (ask only when
+    :func:`available` said yes: the check costs a query, and a page makes it once)."""
+    if not contact_ids:
         return {}
-    marks = ", ".join("?" for _ in contact_ids)
     rows = store.rows(
         f"SELECT contact_id, probability, score, model_id, as_of_us FROM {TABLE} "
-        f"WHERE contact_id IN ({marks})",
-        list(contact_ids),
+        "WHERE contact_id = ANY(?)",
+        [list(contact_ids)],
     )
     return {str(r["contact_id"]): _view(r) for r in rows}
 
