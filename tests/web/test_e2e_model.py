@@ -72,6 +72,16 @@ def _retype(page: Any, line: int, old: str, new: str) -> None:
     page.keyboard.type(new)
 
 
+def _open(page: Any, address: str) -> None:
+    """Go to ``address``, signing in first when the session is not there yet."""
+    page.goto(address)
+    if "/login" in page.url:
+        page.get_by_label("Username").fill(USERNAME)
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        page.wait_for_url(address)
+
+
 def _hot_count(page: Any, url: str) -> int:
     page.goto(url + "/leads?grade=hot")
     summary = page.locator(".summary").inner_text()
@@ -136,7 +146,7 @@ def test_break_fix_preview_and_publish_a_draft(browser: Browser) -> None:
 
 def test_history_diff_and_roll_back(browser: Browser) -> None:
     page, url = browser.page, browser.server.url
-    page.goto(url + "/model")
+    _open(page, url + "/model")
     hot_now = _hot_count(page, url)
     page.goto(url + "/model")
     page.locator(".versions tbody tr").first.get_by_role("link", name="diff").click()
@@ -147,4 +157,26 @@ def test_history_diff_and_roll_back(browser: Browser) -> None:
     page.wait_for_url(re.compile(r".*/model\?rolled_back=\d+$"))
     expect(page.locator(".versions tbody tr").first).to_contain_text("rollback to v")
     assert _hot_count(page, url) < hot_now
+    assert not browser.console.errors, browser.console.errors
+
+
+def test_analytics_charts_and_an_alert_endpoint(browser: Browser) -> None:
+    page, url = browser.page, browser.server.url
+    _open(page, url + "/analytics?capacity=10")
+    for part in ("funnel", "performance", "thresholds"):
+        page.wait_for_selector(f"#{part} .plot .main-svg", timeout=60_000)
+    drawn = page.locator(".plot:has(.main-svg)").count()
+    assert drawn == page.locator("script.plotly-figure").count() == 7
+    expect(page.locator("#thresholds .advice")).to_contain_text("new leads a week")
+    expect(page.locator("#funnel .largest-drop")).to_have_count(1)
+
+    page.get_by_role("link", name="Alerts").click()
+    page.get_by_label("URL").fill("http://127.0.0.1:9/leadscore-hook")  # nobody listens
+    page.locator(".endpoint-form input[name=grades][value=hot]").check()
+    page.get_by_role("button", name="Add endpoint").click()
+    expect(page.locator("#secret")).to_contain_text("whsec_")
+    page.get_by_role("link", name="Open the endpoint").click()
+    expect(page.locator("h1")).to_contain_text("127.0.0.1:9")
+    page.get_by_role("button", name="Send a test alert").click()
+    expect(page.locator("#test-result .test-outcome")).to_contain_text("not delivered")
     assert not browser.console.errors, browser.console.errors

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
 
@@ -167,3 +168,23 @@ def test_unknown_versions_are_404(duck_site: Site) -> None:
     assert client.get("/model/diff?from=1&to=999").status_code == 404
     assert client.get("/model/diff?from=x&to=1").status_code == 400
     assert client.get("/model/edit?from=999").status_code == 404
+
+
+@pytest.mark.parametrize("site", ["postgres"], indirect=True)
+def test_preview_publish_and_roll_back_on_postgres(site: Site) -> None:
+    client = site.signed_in()
+    first = site.runtime.active.version
+    before = client.get("/leads.json?grade=hot").json()["page"]["count"]
+    preview = client.post("/model/preview", data=_draft(client, "/", LOWER_HOT), headers=JSON)
+    hot = next(g for g in preview.json()["impact"]["grades"] if g["grade"] == "hot")
+    assert hot["before"] == before
+    assert hot["after"] > before
+    published = client.post("/model/publish", data=_draft(client, "/", LOWER_HOT), headers=JSON)
+    number = published.json()["version"]
+    assert client.get("/leads.json?grade=hot").json()["page"]["count"] == hot["after"]
+    diff = client.get(f"/model/diff.json?from={first}&to={number}").json()
+    assert diff["summary"]["bands_moved"] == 1
+    token = form_token(client.get("/model").text)
+    rolled = client.post(f"/model/versions/{first}/rollback", data={"csrf_token": token})
+    assert rolled.status_code == 200
+    assert client.get("/leads.json?grade=hot").json()["page"]["count"] == before
