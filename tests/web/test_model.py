@@ -188,3 +188,25 @@ def test_preview_publish_and_roll_back_on_postgres(site: Site) -> None:
     rolled = client.post(f"/model/versions/{first}/rollback", data={"csrf_token": token})
     assert rolled.status_code == 200
     assert client.get("/leads.json?grade=hot").json()["page"]["count"] == before
+
+
+def test_model_analytics_and_alerts_pages_label_every_field(duck_site: Site) -> None:
+    client = duck_site.signed_in()
+    for path in ("/model", "/model/edit", "/analytics", "/alerts"):
+        html = client.get(path).text
+        assert '<main id="main"' in html
+        labelled = set(re.findall(r'<label for="([^"]+)"', html))
+        fields = set(re.findall(r'<(?:input|select|textarea)[^>]* id="([^"]+)"', html))
+        assert fields <= labelled, (path, fields - labelled)
+        section = path.split("/")[1]
+        assert f'href="/{section}" aria-current="page"' in html
+
+
+def test_analytics_without_conversions_says_why(duck_site: Site) -> None:
+    client = duck_site.signed_in()
+    found = client.get("/analytics/performance.json")
+    assert found.status_code == 200
+    assert "converted within 90 days" in found.json()["error"]
+    page = client.get("/analytics/performance")
+    assert page.status_code == 200
+    assert "nothing to measure the model against yet" in page.text

@@ -130,6 +130,13 @@ def performance(store: Store, scorer: Scorer, settings: Settings) -> dict[str, A
     as_of = latest_as_of(store, horizon_us)
     result = backtest(store, [scorer], [as_of], settings.horizon_days)
     evaluation = result.evaluations[0]
+    if evaluation.conversions == 0:
+        from leadscore.evaluate.population import when
+
+        raise LeadscoreError(
+            f"none of the {evaluation.leads:,} leads of {when(as_of)} converted within "
+            f"{settings.horizon_days} days: there is nothing to measure the model against yet"
+        )
     found = evaluation.as_dict()
     group = [evaluation]
     return {
