@@ -151,18 +151,31 @@ def live_server(app: Any, timeout_s: float = 15.0) -> Iterator[LiveServer]:
         thread.join(timeout_s)
 
 
+_RUNNING: list[Any] = []  # the browser of the outermost chromium() while it runs
+
+
 @contextlib.contextmanager
 def chromium() -> Iterator[Any]:
-    """Headless Debian Chromium driven by Playwright (never ``playwright install``)."""
+    """Headless Debian Chromium driven by Playwright (never ``playwright install``).
+
+    One browser per process: inside another ``chromium()`` (such as the test session's
+    ``chrome`` fixture) this yields the running browser instead of starting a second one,
+    which Playwright's sync API could not do anyway. Open a context per use
+    (:func:`browser_page`) so that cookies do not leak between tests."""
+    if _RUNNING:
+        yield _RUNNING[-1]
+        return
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
+        _RUNNING.append(browser)
         try:
             yield browser
         finally:
+            _RUNNING.remove(browser)
             browser.close()
 
 
