@@ -146,3 +146,21 @@ def test_reasons_add_up_to_the_logit(
 def test_scores_round_probabilities() -> None:
     p = np.array([0.0, 0.004, 0.005, 0.0149, 0.5, 0.994, 0.995, 1.0])
     assert to_score(p).tolist() == [0, 0, 1, 1, 50, 99, 100, 100]
+
+
+def test_the_choice_prefers_the_simpler_model_on_ties() -> None:
+    from leadscore.predict.selection import Candidate, _choose
+
+    def pair(trees: float, linear: float) -> list[Candidate]:
+        return [
+            Candidate("lightgbm", {"log_loss": trees, "roc_auc": 0.8}, 1.0),
+            Candidate("logistic", {"log_loss": linear, "roc_auc": 0.7}, 1.0),
+        ]
+
+    kind, reason = _choose(pair(0.20, 0.25))
+    assert kind == "lightgbm"
+    assert "0.2000 (lightgbm) vs 0.2500 (logistic)" in reason
+    kind, reason = _choose(pair(0.2499, 0.25))  # better by less than 0.2 %: a tie
+    assert (kind, "not beaten by more than 0.2%" in reason) == ("logistic", True)
+    kind, reason = _choose(pair(0.26, 0.25))
+    assert (kind, "better validation log loss" in reason) == ("logistic", True)

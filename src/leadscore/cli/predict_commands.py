@@ -152,7 +152,7 @@ def predict(
         "scored": run.rows,
         "mean_probability": round(run.mean_probability, 4),
         "score_bands": bands,
-        "seconds": round(sum(run.seconds.values()), 2),
+        "seconds": round(sum(v for k, v in run.seconds.items() if not k.endswith("_cpu")), 2),
     }
     emit([row], fmt, title="Predictive scores")
 

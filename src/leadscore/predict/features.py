@@ -15,6 +15,8 @@ scores are computed as of the snapshot.
 
 from __future__ import annotations
 
+import logging
+import time
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
     from leadscore.predict.plan import FeaturePlan
     from leadscore.store.base import Store
 
+log = logging.getLogger(__name__)
 EXAMPLES = "_ls_examples"
 KEYS = ("row_id", "contact_id", "snapshot_us")
 FLOAT = exp.DataType.build("float")
@@ -115,11 +118,13 @@ def store_features(store: Store, plan: FeaturePlan) -> pd.DataFrame:
 
     from leadscore.predict.event_features import event_columns
 
+    started = time.perf_counter()
     model = plan.rule_model()
     with_rules = model is not None and any(i.kind in RULE_KINDS for i in plan.infos)
     if with_rules:
         assert model is not None
         build_rule_features(store, plan, model, EXAMPLES)
+        log.info("rule features in %.1fs", time.perf_counter() - started)
     try:
         sql = get_dialect(store.dialect).sql(
             contact_query(plan, store.dialect, with_rules), pretty=False
@@ -129,8 +134,12 @@ def store_features(store: Store, plan: FeaturePlan) -> pd.DataFrame:
         if with_rules:
             store.drop_table(RULE_FEATURES)
     base = base.take(np.argsort(base["row_id"].to_numpy(), kind="stable")).reset_index(drop=True)
+    log.info(
+        "contact and rule columns of %d pairs at %.1fs", len(base), time.perf_counter() - started
+    )
     row_ids = base["row_id"].to_numpy()
     events = event_columns(store, plan.infos, row_ids, EXAMPLES)
+    log.info("event features at %.1fs", time.perf_counter() - started)
     columns: dict[str, object] = {k: base[k] for k in KEYS}
     for info in plan.infos:
         if info.name in events:

@@ -167,4 +167,6 @@ def _choose(candidates: list[Candidate]) -> tuple[str, str]:
     )
     if trees["log_loss"] < linear["log_loss"] * (1 - TREE_MARGIN):
         return "lightgbm", f"lightgbm: {detail}"
+    if linear["log_loss"] <= trees["log_loss"]:
+        return "logistic", f"logistic (the better validation log loss): {detail}"
     return "logistic", f"logistic (the simpler model, not beaten by more than 0.2%): {detail}"
