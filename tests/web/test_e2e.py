@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +27,7 @@ from tests.web.harness import (
     make_app,
     start_with_history,
 )
+from tests.web.screenshots import train_predictions
 
 
 @dataclass
@@ -40,6 +40,7 @@ class Browser:
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory, chrome: Any) -> Iterator[Browser]:
     folder = build_demo(tmp_path_factory.mktemp("e2e") / "demo-leads", contacts=400)
+    train_predictions(folder, demo_end_us())  # a trained model: predictive scores and factors
     runtime = start_with_history(folder, Clock(demo_end_us()), days=60, steps=3)
     try:
         add_user(runtime)
@@ -50,7 +51,7 @@ def browser(tmp_path_factory: pytest.TempPathFactory, chrome: Any) -> Iterator[B
         runtime.stop()
 
 
-def test_sign_in_filter_and_read_a_leads_reasons(browser: Browser, tmp_path: Path) -> None:
+def test_sign_in_filter_and_read_a_leads_reasons(browser: Browser) -> None:
     page, url = browser.page, browser.server.url
     page.goto(url + "/leads")
     assert "/login?next=" in page.url  # not signed in yet
@@ -69,7 +70,6 @@ def test_sign_in_filter_and_read_a_leads_reasons(browser: Browser, tmp_path: Pat
     grades = page.locator("table.leads tbody td .badge").all_inner_texts()
     assert grades
     assert set(grades) == {"hot"}
-    page.screenshot(path=str(tmp_path / "leads.png"))
 
     # open the first hot lead and read why it has its score
     first = page.locator("table.leads tbody tr").first
@@ -85,8 +85,25 @@ def test_sign_in_filter_and_read_a_leads_reasons(browser: Browser, tmp_path: Pat
     assert any("→" in text and "points" in text for text in explained)
     page.wait_for_selector("#history-chart .main-svg")  # plotly drew the history
     assert page.locator("ol.timeline li.event").count() > 0
-    page.screenshot(path=str(tmp_path / "lead.png"), full_page=True)
+    # the predictive factors arrive after the page (htmx), from the trained model
+    factors = page.locator("#factors ul.factors li")
+    expect(factors.first).to_be_visible()
+    assert all(" it (" in text for text in factors.all_inner_texts())  # raises or lowers it
     assert not browser.console.errors, browser.console.errors
+
+
+def test_factors_of_the_trained_model(browser: Browser) -> None:
+    """The factors' JSON twin agrees with the list: the same predictive score, and the
+    factors that raise it add to it."""
+    page, url = browser.page, browser.server.url
+    top = page.request.get(url + "/leads.json?sort=-predictive&size=25").json()["items"][0]
+    body = page.request.get(url + f"/leads/{top['contact_id']}/factors.json").json()
+    assert body["available"] is True, body
+    explanation = body["explanation"]
+    assert explanation["score"] == top["predictive"]["score"]
+    assert explanation["positive"], "the top lead has reasons for its score"
+    for factor in explanation["positive"]:
+        assert factor["contribution"] > 0
 
 
 def test_keyboard_path(browser: Browser) -> None:

@@ -1,26 +1,17 @@
 """Predictive scores in the list and on the lead page, when the workspace has them: the
-column, sorting by it (windows over the predictions, then the leads without one), and the
-top factors from a trained model (or why they are missing)."""
+column, sorting by it (windows over the predictions, then the leads without one), and why
+the top factors are missing when they are (the factors of a trained model, through the predict
+package's public API, are read in the browser test, test_e2e.py)."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.web.conftest import Site
-from tests.web.harness import (
-    Clock,
-    add_user,
-    build_demo,
-    demo_end_us,
-    make_app,
-    sign_in,
-    start_with_history,
-)
 
 
 @pytest.fixture(scope="module")
@@ -137,37 +128,3 @@ def test_factors_need_the_trained_model(predicted: Site) -> None:
     none = client.get("/leads/c036/factors.json").json()
     assert none["reason"] == "this lead has no predictive score yet"
     assert "open them on their own page" in client.get("/leads/c001").text
-
-
-@pytest.mark.slow
-def test_factors_of_a_trained_model(tmp_path: Path) -> None:
-    from fastapi.testclient import TestClient
-
-    from tests.web.screenshots import train_predictions
-
-    folder = build_demo(tmp_path / "ws", contacts=600)
-    end = demo_end_us()
-    train_predictions(folder, end)
-    runtime = start_with_history(folder, Clock(end), days=10, steps=1)
-    try:
-        add_user(runtime)
-        app = make_app({runtime.name: runtime}, (str(folder),))
-        with TestClient(app) as client:
-            assert sign_in(client).status_code == 303
-            top = client.get("/leads.json?sort=-predictive&size=25").json()["items"][0]
-            body = client.get(f"/leads/{top['contact_id']}/factors.json").json()
-            assert body["available"] is True, body
-            explanation = body["explanation"]
-            assert explanation["score"] == top["predictive"]["score"]
-            assert explanation["positive"], "the top lead has reasons for its score"
-            for factor in explanation["positive"]:
-                assert factor["contribution"] > 0
-            fragment = client.get(
-                f"/leads/{top['contact_id']}/factors",
-                headers={"HX-Request": "true", "HX-Target": "factors"},
-            )
-            assert "<html" not in fragment.text
-            assert explanation["positive"][0]["label"] in fragment.text
-            assert "raises it" in fragment.text
-    finally:
-        runtime.stop()
