@@ -174,6 +174,10 @@ def test_options_are_checked() -> None:
         fit_scorecard(table, ScorecardOptions(scale="logit"))
     with pytest.raises(LeadscoreError, match="max_rules"):
         fit_scorecard(table, ScorecardOptions(max_rules=0))
+    # too little evidence for any rule: the base alone, and the notes say why
+    few = fit_scorecard(synthetic_table(60), ScorecardOptions(stop_chi2=1e6))
+    assert few.rules == []
+    assert any("no rule reached the evidence" in note for note in few.notes), few.notes
     table.y = np.zeros(500, dtype=np.int8)
     with pytest.raises(LeadscoreError, match="no conversions"):
         fit_scorecard(table)

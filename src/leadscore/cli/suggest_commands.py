@@ -80,6 +80,7 @@ def _summary(suggestion: Suggestion) -> list[str]:
         for b in suggestion.scorecard.bands
     )
     lines.append(f"grades: {grades}")
+    lines += [f"note: {note}" for note in suggestion.notes]
     return lines
 
 

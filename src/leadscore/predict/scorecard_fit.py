@@ -151,6 +151,11 @@ def _fit(table: FeatureTable, options: ScorecardOptions, rows: Any) -> Scorecard
     )
     attach_evidence(card.rules, indexes, y)
     card.notes = notes + card.notes
+    if not card.rules:
+        card.notes.append(
+            f"no rule reached the evidence needed (a likelihood gain of {options.stop_chi2:g}) "
+            f"on {len(y):,} examples: every lead gets the base points"
+        )
     if len(sample) < len(y):
         card.notes.append(f"rules chosen on a sample of {len(sample):,} of {len(y):,} examples")
     card.bands = _bands(card, X, y, table, rows, options)
