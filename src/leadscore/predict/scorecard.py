@@ -212,7 +212,8 @@ def _comments(
         f"{training['contacts']:,} contacts{when}; label: {label} "
         f"({training['positives']:,} converted, {training['base_rate']:.1%}).",
         "How: monotone bins of each feature (grouped categories), stepwise choice of bin "
-        f"thresholds by likelihood gain ({rules} rules kept of at most {options.max_rules}, "
+        f"thresholds by likelihood gain ({rules} {'rule' if rules == 1 else 'rules'} kept of "
+        f"at most {options.max_rules}, "
         "the base included), logistic regression, weights scaled to whole points. "
         f"Scale: {card.scale.describe()}.",
     ]
