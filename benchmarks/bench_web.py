@@ -11,7 +11,7 @@ page ``--repeat`` times and reports the median and worst server time, and the me
 of the process (all threads; steadier than wall time on a shared machine). The search index is
 built by a first search before timing (it is built once per workspace).
 
-Results and how to read them: docs/benchmarks.md ("Web").
+Results and how to read them: docs/benchmarks.md ("Web app").
 """
 
 from __future__ import annotations

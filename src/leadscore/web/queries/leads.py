@@ -6,7 +6,8 @@ scores table), then the columns the list shows for just those leads. On DuckDB t
 step reads rows by ``rowid`` in the same transaction as the first (in a column store without an
 index, finding 50 rows by id costs a scan of every id). Sorting by the predictive score walks
 the predictions table from the top in growing windows and keeps the leads that pass the
-filters, instead of joining every lead with every prediction. Measured figures: docs/web.md.
+filters, instead of joining every lead with every prediction. Measured figures:
+docs/benchmarks.md ("Web app").
 """
 
 from __future__ import annotations
