@@ -14,31 +14,19 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from leadscore.cli.app import WorkspaceOpt, _as_of, _workspace, app, fail
+from leadscore.cli.predict_commands import _days  # the same whole-days options as train
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from leadscore.predict.scorecard import Suggestion
 
-DAY_US = 86_400_000_000
 SEPARATORS = (",", ";", "\t", "|")
 
 
 class ScaleChoice(StrEnum):
     pdo = "pdo"
     minmax = "minmax"
-
-
-def _days(option: str, text: str) -> int:
-    from leadscore.timeutil import TimeFormatError, parse_duration
-
-    try:
-        us = parse_duration(text)
-    except TimeFormatError as exc:
-        fail(f"{option}: {exc}")
-    if us % DAY_US:
-        fail(f"{option}: give whole days, such as 90d or 12w (got {text!r})")
-    return us // DAY_US
 
 
 def read_table(path: Path, sep: str | None = None) -> pd.DataFrame:
