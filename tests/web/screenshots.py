@@ -30,8 +30,8 @@ from tests.web.harness import (
 def train_predictions(folder: Path, end_us: int) -> None:
     """A small logistic model of the demo's conversions, saved in the workspace, and its
     predictions for every lead as of the demo's end."""
+    from leadscore.predict import predict_store
     from leadscore.predict.registry import save_model
-    from leadscore.predict.scoring import predict_store
     from leadscore.predict.train import train
     from leadscore.store.duckdb_store import DuckStore
     from leadscore.store.workspace import Workspace

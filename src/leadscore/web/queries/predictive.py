@@ -2,9 +2,9 @@
 
 They come from the ``predictions`` table that ``leadscore.predict`` writes (one row per contact:
 ``probability``, ``score`` 0-100, ``model_id``, ``as_of_us``) and, for a lead's top factors, from
-``leadscore.predict.reasons.explain_contact`` with the trained model kept in the workspace
-folder. Everything here degrades to "not available": no table, no predict module, no folder,
-or a model that cannot be loaded never breaks a page.
+``leadscore.predict.explain_contact`` (the package's public API) with the trained model kept in
+the workspace folder. Everything here degrades to "not available": no table, no predict
+module, no folder, or a model that cannot be loaded never breaks a page.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ CACHE_SIZE = 256
 
 def module_available() -> bool:
     try:
-        return importlib.util.find_spec("leadscore.predict.reasons") is not None
+        return importlib.util.find_spec("leadscore.predict") is not None
     except ModuleNotFoundError:  # pragma: no cover - leadscore.predict itself missing
         return False
 
@@ -120,7 +120,7 @@ class Explainer:
                 self._cache.move_to_end(key)
                 return cached
         try:
-            from leadscore.predict.reasons import explain_contact
+            from leadscore.predict import explain_contact
 
             explanation = explain_contact(store, self._model(model_id), contact_id, at, FACTORS)
         except Exception as exc:  # a missing or incompatible model must not break the page
