@@ -59,6 +59,12 @@ class Dialect:
             refs.append(exp.column(f"_raw{i}"))
         return items, refs
 
+    def one_of(self, value: exp.Expr, options: list[str]) -> exp.Expr:
+        """True when ``value`` equals one of a few text constants (event types, grades)."""
+        if len(options) == 1:
+            return exp.EQ(this=value, expression=text(options[0]))
+        return exp.In(this=value, expressions=[text(o) for o in options])
+
     def contains(self, value: exp.Expr, needle: exp.Expr) -> exp.Expr:
         return func("contains", value, needle)
 
@@ -143,6 +149,31 @@ class Spark(Dialect):
     def ends_with(self, value: exp.Expr, suffix: exp.Expr) -> exp.Expr:
         return func("endswith", value, suffix)
 
+    def sql(self, expression: exp.Expr, pretty: bool = True) -> str:
+        # sqlglot writes a CTE's own WITH at the top level for Spark, where its names would clash
+        # with the outer query's (an account query embeds the contact query): prefix them first
+        return super().sql(_prefix_nested_ctes(expression), pretty)
+
+
+def _prefix_nested_ctes(expression: exp.Expr) -> exp.Expr:
+    """A copy of ``expression`` where the CTEs defined inside a CTE ``x`` are named ``x__name``
+    (references keep the old name as their alias, so qualified columns still resolve)."""
+    tree = expression.copy()
+    for cte in list(tree.find_all(exp.CTE)):
+        inner = cte.this
+        nested = inner.args.get("with_")
+        if not isinstance(nested, exp.With):
+            continue
+        names = {c.alias: f"{cte.alias}__{c.alias}" for c in nested.expressions}
+        for table in inner.find_all(exp.Table):
+            if table.name in names and not table.args.get("db"):
+                alias = table.alias or table.name
+                table.set("this", exp.to_identifier(names[table.name]))
+                table.set("alias", exp.TableAlias(this=exp.to_identifier(alias)))
+        for c in nested.expressions:
+            c.set("alias", exp.TableAlias(this=exp.to_identifier(names[c.alias])))
+    return tree
+
 
 @dataclass(frozen=True)
 class DuckDB(Dialect):
@@ -150,6 +181,19 @@ class DuckDB(Dialect):
     text with lower() when it is ASCII, and has list aggregates."""
 
     list_aggregates: bool = True
+
+    def one_of(self, value: exp.Expr, options: list[str]) -> exp.Expr:
+        # DuckDB plans IN lists of five or more constants as a join against the list; inside
+        # the event CTEs such a join stops DuckDB from streaming the shared events to all of
+        # their readers at once, and the events are then buffered in memory
+        if len(options) == 1:
+            return super().one_of(value, options)
+        either: exp.Expr = exp.EQ(this=value, expression=text(options[0]))
+        for option in options[1:]:
+            either = exp.Or(
+                this=either, expression=exp.EQ(this=value.copy(), expression=text(option))
+            )
+        return exp.Paren(this=either)
 
     def ascii_lower(self, value: exp.Expr) -> exp.Expr:
         # lower() equals ASCII folding on ASCII text (bytes == characters) and is much faster
@@ -162,8 +206,12 @@ class DuckDB(Dialect):
     def extract(
         self, column: exp.Expr, keys: list[str], conditions: list[exp.Expr | None]
     ) -> tuple[list[exp.Expr], list[exp.Expr]]:
-        paths = exp.Array(expressions=[text(f'$."{key}"') for key in keys])
-        value: exp.Expr = func("json_extract_string", column, paths)
+        value: exp.Expr
+        if len(keys) == 1:  # one key: a plain text value, no list to build and index
+            value = func("json_extract_string", column, text(f'$."{keys[0]}"'))
+        else:
+            paths = exp.Array(expressions=[text(f'$."{key}"') for key in keys])
+            value = func("json_extract_string", column, paths)
         known = [c for c in conditions if c is not None]
         if known and len(known) == len(conditions):
             first, *rest = {c.sql(): c for c in known}.values()
@@ -171,6 +219,8 @@ class DuckDB(Dialect):
             for condition in rest:
                 either = exp.Or(this=either, expression=condition.copy())
             value = exp.Case(ifs=[exp.If(this=either, true=value)])
+        if len(keys) == 1:
+            return [exp.alias_(value, "_raw")], [exp.column("_raw")]
         # sqlglot indexes lists from 0 and writes DuckDB's 1-based brackets itself
         refs: list[exp.Expr] = [
             exp.Bracket(this=exp.column("_raw"), expressions=[exp.Literal.number(i)])
