@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,72 @@ import typer
 
 from leadscore.cli.app import AsOfOpt, Entity, FormatOpt, WorkspaceOpt, _as_of, _workspace, app
 from leadscore.cli.output import Format, emit
+
+
+class ScoreEngine(StrEnum):
+    workspace = "workspace"
+    spark = "spark"
+
+
+def _score_spark(
+    model: Path | None,
+    workspace: Path,
+    as_of: str | None,
+    contacts: str | None,
+    events: str | None,
+    accounts: str | None,
+    deals: str | None,
+    out: str | None,
+    master: str | None,
+    dedupe_events: bool = False,
+) -> None:
+    from rich.console import Console
+
+    from leadscore.errors import LeadscoreError
+    from leadscore.model import load_model
+    from leadscore.spark.score import score_to
+    from leadscore.spark.session import local_session, require_pyspark
+
+    missing = [n for n, v in (("--contacts", contacts), ("--out", out)) if not v]
+    if missing:
+        raise LeadscoreError(f"--engine spark needs {' and '.join(missing)}")
+    assert contacts is not None
+    assert out is not None
+    chosen = load_model(model) if model else _workspace(workspace).load_model()
+    require_pyspark()
+    console = Console(stderr=True)
+    with console.status("starting Spark..."):
+        if master:
+            from pyspark.sql import SparkSession
+
+            spark = SparkSession.builder.master(master).appName("leadscore").getOrCreate()
+        else:
+            import os
+
+            spark = local_session(cores=os.cpu_count() or 2)
+    with console.status("scoring on Spark..."):
+        runs = score_to(
+            spark,
+            chosen,
+            contacts,
+            events,
+            out,
+            _as_of(as_of),
+            accounts=accounts,
+            deals=deals,
+            dedupe_events=dedupe_events,
+        )
+    rows = [
+        {
+            "entity": run.entity,
+            "scored": run.rows,
+            "grades": ", ".join(f"{g}: {n}" for g, n in sorted(run.grades.items())),
+            "written to": run.target,
+            "seconds": round(run.seconds, 2),
+        }
+        for run in runs
+    ]
+    emit(rows, Format.table, title=f"Scored on Spark with model '{chosen.name}'")
 
 
 @app.command()
@@ -19,16 +86,48 @@ def score(
     ] = None,
     workspace: WorkspaceOpt = Path("."),
     fmt: FormatOpt = Format.table,
+    engine: Annotated[
+        ScoreEngine,
+        typer.Option(help="workspace: the workspace's store; spark: files given with --contacts."),
+    ] = ScoreEngine.workspace,
+    contacts: Annotated[
+        str | None, typer.Option(help="Spark: contacts (Parquet/ORC/CSV/JSON path or table:NAME).")
+    ] = None,
+    events: Annotated[str | None, typer.Option(help="Spark: events (same forms).")] = None,
+    accounts: Annotated[str | None, typer.Option(help="Spark: accounts (optional).")] = None,
+    deals: Annotated[str | None, typer.Option(help="Spark: deals (optional).")] = None,
+    out: Annotated[
+        str | None,
+        typer.Option(help="Spark: write scores under this folder (OUT/contacts...) or table:NAME."),
+    ] = None,
+    master: Annotated[
+        str | None, typer.Option(help="Spark: master URL (default: local mode on every core).")
+    ] = None,
+    dedupe_events: Annotated[
+        bool, typer.Option(help="Spark: keep one event per event_id (costs a shuffle).")
+    ] = False,
 ) -> None:
     """Score every contact (and account and deal) as of a time (default: now) and keep the scores.
 
     Example: leadscore score --as-of 2025-06-30
+    Example: leadscore score --engine spark --model model.yaml --contacts contacts.parquet
+    --events events.parquet --out scores/
     """
     from rich.console import Console
 
     from leadscore.model import load_model
     from leadscore.scoring.run import score_workspace
 
+    if engine is ScoreEngine.spark:
+        _score_spark(
+            model, workspace, as_of, contacts, events, accounts, deals, out, master, dedupe_events
+        )
+        return
+    given = [n for n, v in (("--contacts", contacts), ("--events", events), ("--out", out)) if v]
+    if given:
+        from leadscore.errors import LeadscoreError
+
+        raise LeadscoreError(f"{', '.join(given)} apply to --engine spark")
     ws = _workspace(workspace)
     chosen = load_model(model) if model else ws.load_model()
     with Console(stderr=True).status("scoring..."):

@@ -1,0 +1,3 @@
+from tests.parity.sparkfix import spark
+
+__all__ = ["spark"]
