@@ -210,6 +210,15 @@ def browser_page(
         context.close()
 
 
+@dataclass
+class BrowserSite:
+    """An app served on 127.0.0.1 and a browser page on it, for a module of browser tests."""
+
+    server: LiveServer
+    page: Any
+    console: Console
+
+
 def sign_in_page(page: Any, url: str, username: str = USERNAME, password: str = PASSWORD) -> None:
     """Sign in through the form in a browser ``page`` of the app served at ``url``."""
     page.goto(url + "/login")

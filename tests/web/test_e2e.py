@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -16,9 +15,8 @@ from playwright.sync_api import expect
 from tests.web.harness import (
     PASSWORD,
     USERNAME,
+    BrowserSite,
     Clock,
-    Console,
-    LiveServer,
     add_user,
     browser_page,
     build_demo,
@@ -30,15 +28,8 @@ from tests.web.harness import (
 from tests.web.screenshots import train_predictions
 
 
-@dataclass
-class Browser:
-    server: LiveServer
-    page: Any
-    console: Console
-
-
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory, chrome: Any) -> Iterator[Browser]:
+def browser(tmp_path_factory: pytest.TempPathFactory, chrome: Any) -> Iterator[BrowserSite]:
     folder = build_demo(tmp_path_factory.mktemp("e2e") / "demo-leads", contacts=400)
     train_predictions(folder, demo_end_us())  # a trained model: predictive scores and factors
     runtime = start_with_history(folder, Clock(demo_end_us()), days=60, steps=3)
@@ -46,12 +37,12 @@ def browser(tmp_path_factory: pytest.TempPathFactory, chrome: Any) -> Iterator[B
         add_user(runtime)
         app = make_app({runtime.name: runtime}, (str(folder),))
         with live_server(app) as server, browser_page(chrome) as (page, console):
-            yield Browser(server, page, console)
+            yield BrowserSite(server, page, console)
     finally:
         runtime.stop()
 
 
-def test_sign_in_filter_and_read_a_leads_reasons(browser: Browser) -> None:
+def test_sign_in_filter_and_read_a_leads_reasons(browser: BrowserSite) -> None:
     page, url = browser.page, browser.server.url
     page.goto(url + "/leads")
     assert "/login?next=" in page.url  # not signed in yet
@@ -92,7 +83,7 @@ def test_sign_in_filter_and_read_a_leads_reasons(browser: Browser) -> None:
     assert not browser.console.errors, browser.console.errors
 
 
-def test_factors_of_the_trained_model(browser: Browser) -> None:
+def test_factors_of_the_trained_model(browser: BrowserSite) -> None:
     """The factors' JSON twin agrees with the list: the same predictive score, and the
     factors that raise it add to it."""
     page, url = browser.page, browser.server.url
@@ -106,7 +97,7 @@ def test_factors_of_the_trained_model(browser: Browser) -> None:
         assert factor["contribution"] > 0
 
 
-def test_keyboard_path(browser: Browser) -> None:
+def test_keyboard_path(browser: BrowserSite) -> None:
     page, url = browser.page, browser.server.url
     page.goto(url + "/leads")
     page.keyboard.press("Tab")
@@ -137,7 +128,7 @@ def test_keyboard_path(browser: Browser) -> None:
     assert not browser.console.errors, browser.console.errors
 
 
-def test_sign_out(browser: Browser) -> None:
+def test_sign_out(browser: BrowserSite) -> None:
     page, url = browser.page, browser.server.url
     page.goto(url + "/leads")
     page.get_by_role("button", name="Sign out").click()
