@@ -359,7 +359,8 @@ class Runtime:
                     break
                 if left is not None and not left.future.done():
                     left.future.set_exception(RuntimeStopped("shutting down"))
-            store.close()
+            with contextlib.suppress(Exception):
+                store.close()
             self._writes_done.set()
             with self._touched_lock:
                 self._touched_lock.notify_all()
@@ -553,7 +554,9 @@ class Runtime:
                     if not self._touched:
                         break
                 self._score_touched(store)
-            store.close()
+                store = self._usable(store)
+            with contextlib.suppress(Exception):
+                store.close()
 
     def _guard(self, what: str, action: Callable[[], Any]) -> None:
         try:
