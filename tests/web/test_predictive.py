@@ -103,6 +103,18 @@ def test_the_list_shows_and_sorts_by_the_predictive_score(
     assert "Predictive" in html
 
 
+def test_the_first_page_indexes_the_predictions_by_contact(predicted: Site) -> None:
+    from leadscore.web.queries.predictive import INDEX, has_index
+
+    with predicted.runtime.reader() as store:  # as after a new prediction run
+        store.execute(f"DROP INDEX IF EXISTS {INDEX}")
+        assert not has_index(store)
+    body = predicted.signed_in().get("/leads.json").json()
+    assert body["items"][0]["predictive"] is not None
+    with predicted.runtime.reader() as store:
+        assert has_index(store)
+
+
 def test_the_csv_has_the_predictive_columns(predicted: Site) -> None:
     client = predicted.signed_in()
     lines = client.get("/leads.csv?sort=-predictive").text.splitlines()

@@ -60,7 +60,7 @@ def lead_context(viewer: Viewer, contact_id: str, json_suffix: bool) -> dict[str
         found = lead_queries.lead(store, viewer.ws.models, wanted)
         assert found is not None
         history = lead_queries.history(store, wanted)
-        has_predictive = predictive.available(store)
+        has_predictive = predictive.ready(store)
         scores = predictive.for_contacts(store, [wanted]) if has_predictive else {}
     model = viewer.ws.runtime.active.model
     return {
@@ -100,7 +100,7 @@ def factors_page(request: Request, contact_id: str, viewer: ViewerDep) -> Respon
         wanted = _find(store, contact_id, json_suffix)
         explainer = viewer.state.explainer(viewer.ws.name, viewer.ws.settings.workspaces)
         factors = explainer.explain(store, wanted)
-        scores = predictive.for_contacts(store, [wanted]) if predictive.available(store) else {}
+        scores = predictive.for_contacts(store, [wanted]) if predictive.ready(store) else {}
     context = {
         "contact_id": wanted,
         "lead_url": lead_url(wanted),

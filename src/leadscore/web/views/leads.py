@@ -93,7 +93,7 @@ def leads_context(viewer: Viewer) -> dict[str, Any]:
         if chosen and segment is None:
             raise WebError(404, f"There is no saved segment '{chosen}' (any more).")
         q = _query(viewer, model, segment)
-        has_predictive = predictive.available(store)
+        has_predictive = predictive.ready(store)
         if q.sort.key == "predictive" and not has_predictive:
             raise WebError(400, "This workspace has no predictive scores to sort by yet.")
         reader = LeadReader(
@@ -203,7 +203,7 @@ def leads_csv(viewer: ViewerDep) -> StreamingResponse:
             if segment is None:
                 raise WebError(404, f"There is no saved segment '{chosen}' (any more).")
         q = _query(viewer, model, segment)
-        has_predictive = predictive.available(store)
+        has_predictive = predictive.ready(store)
     if q.sort.key == "predictive" and not has_predictive:
         raise WebError(400, "This workspace has no predictive scores to sort by yet.")
     names = list(model.scores)
