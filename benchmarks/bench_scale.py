@@ -253,7 +253,7 @@ def child(args: argparse.Namespace) -> None:
 def spawn(engine: str, size: str, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
     work = args.data_dir / "scale" / "out"
     work.mkdir(parents=True, exist_ok=True)
-    out = work / (f"{engine}-{size}" + ("" if engine == "spark" else ".parquet"))
+    out = work / (f"{engine}-{size}-{os.getpid()}" + ("" if engine == "spark" else ".parquet"))
     if out.is_dir():
         shutil.rmtree(out)
     elif out.exists():

@@ -90,7 +90,10 @@ def read_table(spark: SparkSession, source: Any, kind: str) -> DataFrame:
         remote = "://" in text and not text.startswith("file://")
         if not remote and not local.exists():
             raise LeadscoreError(f"{kind}: {text} does not exist")
-        fmt = "parquet" if remote and text.endswith("/") else _format(local)
+        if remote:  # a lake folder or file: Parquet unless the name says otherwise
+            fmt = FORMATS.get(Path(text.rstrip("/")).suffix.lower(), "parquet")
+        else:
+            fmt = _format(local)
         reader = spark.read.format(fmt)
         if fmt == "csv":
             reader = reader.option("header", "true")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING
 
@@ -29,7 +30,8 @@ def local_session(
 ) -> SparkSession:
     """A Spark session in local mode (``local[cores]``), UTC, without the web UI.
 
-    An existing active session is returned as it is (Spark allows one per process).
+    An existing active session is returned as it is (Spark allows one per process). Python
+    workers run this interpreter unless ``PYSPARK_PYTHON`` says otherwise.
     """
     require_pyspark()
     from pyspark.sql import SparkSession
@@ -37,6 +39,9 @@ def local_session(
     active = SparkSession.getActiveSession()
     if active is not None:
         return active
+    # Python workers (predictive scoring) must run an interpreter that has leadscore; in local
+    # mode pyspark takes it from this variable only
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (
         SparkSession.builder.master(f"local[{cores}]")
         .appName(app_name)
@@ -45,8 +50,6 @@ def local_session(
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        # Python workers (predictive scoring) run this interpreter, which has leadscore
-        .config("spark.pyspark.python", sys.executable)
     )
     try:
         session = builder.getOrCreate()
