@@ -1,7 +1,7 @@
 """Scaling benchmark: the example model over 1M, 10M and 50M events on DuckDB and Spark local mode.
 
     python benchmarks/bench_scale.py [--sizes 1m,10m,50m] [--engines duckdb,spark]
-                                     [--duckdb-memory 2GB] [--spark-memory 6g]
+                                     [--duckdb-memory 3GB] [--spark-memory 6g]
                                      [--data-dir bench-data]
 
 Data: the demo workspace of ``bench_scoring.py`` (1,000,000 contacts, about 9.9M events, built
@@ -276,7 +276,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="1m,10m,50m")
     parser.add_argument("--engines", default="duckdb,spark")
-    parser.add_argument("--duckdb-memory", default="2GB")
+    parser.add_argument("--duckdb-memory", default="3GB")
     parser.add_argument("--spark-memory", default="6g")
     parser.add_argument("--data-dir", type=Path, default=Path("bench-data"))
     parser.add_argument("--prepare-only", action="store_true")
