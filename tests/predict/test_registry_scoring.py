@@ -189,3 +189,16 @@ def test_leads_with_reasons(scored: DuckStore, trained: dict[str, TrainedModel])
             leads_with_reasons(scored, other, limit=1)
     finally:
         other.model_id = kept
+
+
+def test_strongest_factors_by_partial_sort() -> None:
+    from leadscore.predict.reasons import _strongest
+
+    rng = np.random.default_rng(1)
+    values = rng.standard_normal((500, 9))
+    for k in (1, 3, 9):
+        full = np.argsort(-values, axis=1)[:, :k]
+        np.testing.assert_array_equal(_strongest(values, k), full)
+    ties = rng.integers(-2, 3, (500, 6)).astype(float)
+    picked = np.take_along_axis(ties, _strongest(ties, 3), axis=1)
+    np.testing.assert_array_equal(picked, -np.sort(-ties, axis=1)[:, :3])
