@@ -3,7 +3,6 @@ spark`` give what the embedded engine gives, for contacts, accounts and deals.""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from leadscore.cli.app import main
 from leadscore.demo import generate
 from leadscore.errors import LeadscoreError
 from leadscore.model import load_model
@@ -21,6 +19,7 @@ from leadscore.scoring.run import score_store
 from leadscore.spark import score_spark, write_scores
 from leadscore.store.duckdb_store import DuckStore
 from leadscore.store.workspace import example_model_path
+from tests.cli.test_data_commands import leadscore
 from tests.compare import assert_same_rows
 
 KEYS = {"contacts": "contact_id", "accounts": "account_id", "deals": "deal_id"}
@@ -103,19 +102,6 @@ EVENTS = pd.DataFrame(
 )
 
 
-def _leadscore(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["leadscore", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def test_cli_scores_import_style_parquet_as_the_embedded_engine_does(
     spark: Any,
     tmp_path: Path,
@@ -128,7 +114,7 @@ def test_cli_scores_import_style_parquet_as_the_embedded_engine_does(
     args = ["score", "--engine", "spark", "--model", str(example_model_path())]
     args += ["--contacts", str(tmp_path / "contacts.parquet")]
     args += ["--events", str(tmp_path / "events.parquet"), "--out", str(out)]
-    code, stdout, err = _leadscore([*args, "--as-of", "2025-06-30"], capsys, monkeypatch)
+    code, stdout, err = leadscore([*args, "--as-of", "2025-06-30"], capsys, monkeypatch)
     assert code == 0, err
     assert "contacts" in stdout
     got = _records(out / "contacts")
@@ -163,9 +149,9 @@ def test_cli_spark_needs_contacts_and_out(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     args = ["score", "--engine", "spark", "--model", str(example_model_path())]
-    code, _, err = _leadscore(args, capsys, monkeypatch)
+    code, _, err = leadscore(args, capsys, monkeypatch)
     assert code == 1
     assert "--engine spark needs --contacts and --out" in err
-    code, _, err = _leadscore(["score", "--contacts", "x.parquet"], capsys, monkeypatch)
+    code, _, err = leadscore(["score", "--contacts", "x.parquet"], capsys, monkeypatch)
     assert code == 1
     assert "--contacts apply to --engine spark" in err
