@@ -164,7 +164,7 @@ def _factors(factors: list[dict[str, Any]]) -> str:
 @app.command()
 def predictions(
     contact_ids: Annotated[
-        list[str] | None, typer.Argument(metavar="[ID]...", help="Only these contacts.")
+        list[str] | None, typer.Argument(metavar="ID", help="Only these contacts.")
     ] = None,
     n: Annotated[int, typer.Option("-n", "--limit", min=1, help="Leads to show.")] = 20,
     reasons: Annotated[
