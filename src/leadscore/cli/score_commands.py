@@ -28,6 +28,7 @@ def _score_spark(
     out: str | None,
     master: str | None,
     dedupe_events: bool = False,
+    fmt: Format = Format.table,
 ) -> None:
     from rich.console import Console
 
@@ -75,7 +76,7 @@ def _score_spark(
         }
         for run in runs
     ]
-    emit(rows, Format.table, title=f"Scored on Spark with model '{chosen.name}'")
+    emit(rows, fmt, title=f"Scored on Spark with model '{chosen.name}'")
 
 
 @app.command()
@@ -110,7 +111,8 @@ def score(
     """Score every contact (and account and deal) as of a time (default: now) and keep the scores.
 
     Example: leadscore score --as-of 2025-06-30
-    Example: leadscore score --engine spark --model model.yaml --contacts contacts.parquet
+
+    On Spark: leadscore score --engine spark --model model.yaml --contacts contacts.parquet
     --events events.parquet --out scores/
     """
     from rich.console import Console
@@ -120,7 +122,17 @@ def score(
 
     if engine is ScoreEngine.spark:
         _score_spark(
-            model, workspace, as_of, contacts, events, accounts, deals, out, master, dedupe_events
+            model,
+            workspace,
+            as_of,
+            contacts,
+            events,
+            accounts,
+            deals,
+            out,
+            master,
+            dedupe_events,
+            fmt,
         )
         return
     given = [n for n, v in (("--contacts", contacts), ("--events", events), ("--out", out)) if v]
