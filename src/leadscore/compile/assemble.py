@@ -376,9 +376,7 @@ def _event_ctes(
         conditions.append(exp.GT(this=ts.copy(), expression=lower))
     if ctx.event_types is not None:
         types = sorted(ctx.event_types)
-        conditions.append(
-            exp.In(this=exp.column("type", "e"), expressions=[exp.Literal.string(t) for t in types])
-        )
+        conditions.append(ctx.dialect.one_of(exp.column("type", "e"), types))
     if extra_filter is not None:
         conditions.append(extra_filter)
     names = list(ctx.properties)
@@ -388,12 +386,7 @@ def _event_ctes(
         if needed is None or (ctx.event_types is not None and needed == ctx.event_types):
             only_for.append(None)
         else:
-            only_for.append(
-                exp.In(
-                    this=exp.column("type", "e"),
-                    expressions=[exp.Literal.string(t) for t in sorted(needed)],
-                )
-            )
+            only_for.append(ctx.dialect.one_of(exp.column("type", "e"), sorted(needed)))
     items, refs = ctx.dialect.extract(exp.column("properties", "e"), names, only_for)
     where = conditions[0]
     for condition in conditions[1:]:

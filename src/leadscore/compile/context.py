@@ -147,13 +147,7 @@ class Context:
             self.max_window_us = max(self.max_window_us, window_us)
         parts: list[exp.Expr] = []
         if types is not None:
-            type_col = col("type", RAW_EVENTS)
-            if len(types) == 1:
-                parts.append(exp.EQ(this=type_col, expression=exp.Literal.string(types[0])))
-            else:
-                parts.append(
-                    exp.In(this=type_col, expressions=[exp.Literal.string(t) for t in types])
-                )
+            parts.append(self.dialect.one_of(col("type", RAW_EVENTS), list(types)))
         if where is not None:
             parts.append(self.property_predicate(where, types))
         if window_us is not None:

@@ -104,28 +104,45 @@ def _listed(
         top = func("max", ts, exp.Literal.number(rule.max_times))
         kept = ctx.aggregate(f"{rule.id}__top", filtered(top, selected.copy()))
     else:
+        # the k most recent of each period, one row each, then the n most recent of those
+        latest: exp.Expr = exp.Max(this=ts.copy())
+        if rule.cap.max > 1:
+            latest = func("unnest", func("max", ts.copy(), exp.Literal.number(rule.cap.max)))
         per_period = (
-            exp.select(
-                exp.column("contact_id", EVENTS).as_("contact_id"),
-                exp.alias_(func("max", ts.copy(), exp.Literal.number(rule.cap.max)), "top"),
-            )
+            exp.select(exp.column("contact_id", EVENTS).as_("contact_id"), exp.alias_(latest, "t"))
             .from_(EVENTS)
             .where(selected.copy())
             .group_by(exp.column("contact_id", EVENTS), period_bucket(ts.copy(), rule.cap.per))
         )
-        newest_first = sqlglot.parse_one("list_sort(flatten(list(top)), 'DESC')", read="duckdb")
+        source = exp.Subquery(this=per_period, alias=exp.TableAlias(this=exp.to_identifier("p")))
         name = f"rk_{rule.id}"
+        if rule.max_times is None:  # every kept event counts: no list needed
+            weight = exp.Sum(
+                this=ctx.decay(exp.Sub(this=ctx.t, expression=exp.column("t")), half_life)
+            )
+            ctx.add_cte(
+                name,
+                exp.select(
+                    "contact_id",
+                    exp.alias_(exp.Count(this=exp.Star()), "counted"),
+                    exp.alias_(weight, "weight"),
+                )
+                .from_(source)
+                .group_by("contact_id"),
+            )
+            return RuleColumns(
+                matched,
+                coalesce(exp.column("counted", name), exp.Literal.number(0)),
+                coalesce(exp.column("weight", name), num(0.0)),
+            )
+        newest = func("max", exp.column("t"), exp.Literal.number(rule.max_times))
         ctx.add_cte(
             name,
-            exp.select("contact_id", exp.alias_(newest_first, "kept"))
-            .from_(exp.Subquery(this=per_period, alias=exp.TableAlias(this=exp.to_identifier("p"))))
+            exp.select("contact_id", exp.alias_(newest, "kept"))
+            .from_(source)
             .group_by("contact_id"),
         )
         kept = exp.column("kept", name)
-        if rule.max_times is not None:
-            sliced = sqlglot.parse_one(f"_l[1:{rule.max_times}]", read="duckdb")
-            sliced.set("this", kept)
-            kept = sliced
     counted = coalesce(exp.Length(this=kept.copy()), exp.Literal.number(0))
     decayed = sqlglot.parse_one("list_sum(list_transform(:l, lambda x: :w))", read="duckdb")
     decayed = exp.replace_placeholders(
