@@ -27,7 +27,7 @@ from tests.compare import assert_same_rows
 from tests.parity.engines import Case, Compile, run_spark, run_store
 from tests.strategies import T, dataset, model_dict, to_model
 
-BATCHES = int(os.environ.get("LEADSCORE_PARITY_BATCHES", "1"))
+BATCHES = int(os.environ.get("LEADSCORE_PARITY_BATCHES", "2"))
 CASES = int(os.environ.get("LEADSCORE_PARITY_CASES", "16"))
 NO_SHRINK = settings(
     max_examples=BATCHES, phases=[Phase.explicit, Phase.reuse, Phase.generate], deadline=None
