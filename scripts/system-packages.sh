@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system programs the test suite drives for real, when they are missing:
-# a PostgreSQL server (initdb/pg_ctl) and Chromium. Debian/Ubuntu only; needs root or sudo.
+# a PostgreSQL server (initdb/pg_ctl), Chromium and a Java runtime (for Spark). Debian/Ubuntu only; needs root or sudo.
 set -euo pipefail
 
 missing=()
@@ -10,6 +10,10 @@ fi
 # Chromium: the web app's end-to-end tests and the docs' screenshots drive a real browser
 if [ ! -x /usr/bin/chromium ]; then
   missing+=(chromium)
+fi
+# Java: the Spark engine's tests and the four-engine parity suite run Spark in local mode
+if ! command -v java >/dev/null 2>&1; then
+  missing+=(default-jre-headless)
 fi
 [ ${#missing[@]} -eq 0 ] && exit 0
 
