@@ -45,7 +45,10 @@ A key opens exactly one workspace.
 
 TAGS = [
     {"name": "contacts", "description": "Leads: upserts, scores with their reasons, history."},
-    {"name": "events", "description": "What leads do; stored durably, scored within a second."},
+    {
+        "name": "events",
+        "description": "What leads do; stored durably, scored by the next micro-batch.",
+    },
     {"name": "outcomes", "description": "Conversions: converted, won, lost."},
     {"name": "models", "description": "Model versions: drafts, preview, publish, rollback."},
     {"name": "alerts", "description": "Grade and stage transitions."},

@@ -53,8 +53,9 @@ def _fields(contact_id: str, body: ContactIn) -> dict[str, Any]:
     summary="Create or update a contact",
     description="Creates the contact, or updates it: attributes sent replace the stored value of "
     "those keys, other stored attributes stay; `account_id` and `created_at` change only when "
-    "given. A changed contact is rescored within a second. Values follow the same rules as file "
-    "imports (a refused value is a 422 naming the field; nothing is written).",
+    "given. A changed contact is rescored by the scorer's next micro-batch. Values follow the "
+    "same rules as file imports (a refused value is a 422 naming the field; nothing is "
+    "written).",
     response_model=ContactWriteOut,
     responses=error_responses(400, 401, 413, 422),
 )

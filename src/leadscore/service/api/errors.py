@@ -48,6 +48,12 @@ def not_found(what: str, key: object) -> ApiError:
     return ApiError(404, "not_found", f"no {what} '{key}' in this workspace")
 
 
+def rejected(item: Any, what: str) -> ApiError:
+    """422 for a single item the runtime refused (``item`` has ``id`` and ``reason``)."""
+    message = item.reason or f"the {what} was refused"
+    return ApiError(422, "rejected", message, {"id": item.id, "reason": item.reason})
+
+
 def json_safe(value: Any) -> Any:
     """``value`` as strict JSON can carry it: non-finite numbers, dates and other objects become
     text (a model's problem may hold any YAML scalar)."""

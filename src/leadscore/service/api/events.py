@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 from leadscore.service.api.deps import WorkspaceDep, check_batch, counts, per_item
-from leadscore.service.api.errors import ApiError
+from leadscore.service.api.errors import rejected
 from leadscore.service.schemas.common import BatchResultOut, error_responses
 from leadscore.service.schemas.events import EventBatchIn, EventIn, EventOut
 
@@ -21,9 +21,11 @@ _RULES = (
 @router.post(
     "",
     summary="Ingest an event",
-    description="Stores the event durably before answering; the contact is rescored within a "
-    "second. Idempotent: the same `event_id` sent again answers `duplicate` and changes "
-    "nothing. " + _RULES + "A refused event is a 422 with the reason and writes nothing.",
+    description="Stores the event durably before answering; the contact is rescored by the "
+    "scorer's next micro-batch. Idempotent: the same `event_id` sent again answers "
+    "`duplicate` and changes nothing. "
+    + _RULES
+    + "A refused event is a 422 with the reason and writes nothing.",
     response_model=EventOut,
     responses=error_responses(400, 401, 413, 422, 503),
 )
@@ -33,12 +35,7 @@ def ingest_event(body: EventIn, ws: WorkspaceDep) -> EventOut:
     event = event_from_fields(body.model_dump(), ws.now())
     [result] = ws.runtime.ingest_events([event])
     if result.status == "rejected":
-        raise ApiError(
-            422,
-            "rejected",
-            result.reason or "the event was refused",
-            {"id": result.id, "reason": result.reason},
-        )
+        raise rejected(result, "event")
     return EventOut(status=result.status, event_id=result.id)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from leadscore.service.api.deps import WorkspaceDep, check_batch, counts, per_item
-from leadscore.service.api.errors import ApiError
+from leadscore.service.api.errors import rejected
 from leadscore.service.schemas.common import BatchResultOut, error_responses
 from leadscore.service.schemas.events import OutcomeBatchIn, OutcomeIn, OutcomeOut
 
@@ -32,12 +32,7 @@ def record_outcome(body: OutcomeIn, ws: WorkspaceDep) -> OutcomeOut:
     outcome = outcome_from_fields(body.model_dump(), ws.now())
     [result] = ws.runtime.record_outcomes([outcome])
     if result.status == "rejected":
-        raise ApiError(
-            422,
-            "rejected",
-            result.reason or "the outcome was refused",
-            {"id": result.id, "reason": result.reason},
-        )
+        raise rejected(result, "outcome")
     return OutcomeOut(status=result.status, outcome_id=result.id)
 
 
