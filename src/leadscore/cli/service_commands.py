@@ -102,12 +102,8 @@ def keys_create(
     from leadscore.service.auth import create_key
 
     target = _target(workspace, db)
-    store = target.open_store()
-    try:
-        store.init_schema()
+    with target.opened() as store:
         key_id, key = create_key(store, name)
-    finally:
-        store.close()
     typer.echo(key)
     typer.echo(
         f"created key {key_id} ('{name.strip()}') for workspace '{target.name}'; "
@@ -129,12 +125,8 @@ def keys_list(
     from leadscore.service.auth import list_keys
 
     target = _target(workspace, db)
-    store = target.open_store()
-    try:
-        store.init_schema()
+    with target.opened() as store:
         rows = [k.as_dict() for k in list_keys(store)]
-    finally:
-        store.close()
     emit(rows, fmt, columns=["key_id", "name", "created_at", "revoked_at"], title="API keys")
 
 
@@ -151,12 +143,8 @@ def keys_revoke(
     from leadscore.service.auth import revoke_key
 
     target = _target(workspace, db)
-    store = target.open_store()
-    try:
-        store.init_schema()
+    with target.opened() as store:
         key = revoke_key(store, key_id)
-    finally:
-        store.close()
     typer.echo(f"revoked key {key.key_id} ('{key.name}') of workspace '{target.name}'")
 
 

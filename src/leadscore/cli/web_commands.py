@@ -64,12 +64,8 @@ def users_create(
     password = _password(password_stdin)
     check_strength(password)
     target = _target(workspace, db)
-    store = target.open_store()
-    try:
-        store.init_schema()
+    with target.opened() as store:
         create_user(store, username, password, now_us())
-    finally:
-        store.close()
     typer.echo(f"created user '{username}' in workspace '{target.name}'")
 
 
@@ -86,12 +82,8 @@ def users_list(
     from leadscore.web.auth.users import list_users
 
     target = _target(workspace, db)
-    store = target.open_store()
-    try:
-        store.init_schema()
+    with target.opened() as store:
         rows = [u.as_dict() for u in list_users(store)]
-    finally:
-        store.close()
     emit(rows, fmt, columns=["username", "created_at", "last_login_at"], title="Web users")
 
 
@@ -109,10 +101,6 @@ def users_delete(
 
     username = normalise_username(name)
     target = _target(workspace, db)
-    store = target.open_store()
-    try:
-        store.init_schema()
+    with target.opened() as store:
         delete_user(store, username)
-    finally:
-        store.close()
     typer.echo(f"deleted user '{username}' of workspace '{target.name}'")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,6 +48,16 @@ class WorkspaceTarget:
     open_store: Callable[[], Store]
     seed_model: str | None
     where: str  # for messages: a file path or a schema name, never a URL (it may hold a password)
+
+    @contextmanager
+    def opened(self) -> Iterator[Store]:
+        """The workspace's store with its schema in place, closed when the block ends."""
+        store = self.open_store()
+        try:
+            store.init_schema()
+            yield store
+        finally:
+            store.close()
 
 
 def _duckdb_opener(path: Path) -> Callable[[], Store]:
