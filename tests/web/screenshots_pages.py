@@ -15,16 +15,15 @@ import tempfile
 from pathlib import Path
 
 from tests.web.harness import (
-    PASSWORD,
-    USERNAME,
     Clock,
-    Console,
     add_user,
+    browser_page,
     build_demo,
     chromium,
     demo_end_us,
     live_server,
     make_app,
+    sign_in_page,
     start_with_history,
 )
 
@@ -38,15 +37,12 @@ def take(out: Path, contacts: int) -> list[Path]:
         try:
             add_user(runtime)
             app = make_app({runtime.name: runtime}, (str(folder),))
-            with live_server(app) as server, chromium() as browser:
-                page = browser.new_page(viewport={"width": 1440, "height": 900})
-                page.set_default_timeout(120_000)
-                console = Console().attach(page)
-                page.goto(server.url + "/login")
-                page.fill("#username", USERNAME)
-                page.fill("#password", PASSWORD)
-                page.click("button[type=submit] >> text=Sign in")
-                page.wait_for_url("**/leads")
+            with (
+                live_server(app) as server,
+                chromium() as browser,
+                browser_page(browser, 1440, 900, timeout_ms=120_000) as (page, console),
+            ):
+                sign_in_page(page, server.url)
                 out.mkdir(parents=True, exist_ok=True)
                 shots = [
                     out / "web-model.png",
