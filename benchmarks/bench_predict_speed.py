@@ -54,24 +54,15 @@ def _usage() -> dict[str, float]:
 
 def prepare(args: argparse.Namespace) -> Path:
     """The benchmark workspace, built unless one with the same parameters exists."""
-    from leadscore.demo import build_workspace, loaded_spec, make_spec
-    from leadscore.store.duckdb_store import DuckStore
-    from leadscore.store.workspace import Workspace
+    from leadscore.demo import reuse_or_build
 
     root = args.data_dir / f"predict-{args.contacts}-{args.events_per_contact:g}-{args.seed}"
-    spec = make_spec(args.contacts, args.seed, events_per_contact=args.events_per_contact)
-    if (root / "leadscore.toml").is_file():
-        database = Workspace.open(root).database_path
-        if database.is_file():
-            with DuckStore(database, read_only=True) as store:
-                if loaded_spec(store) == spec:
-                    print(f"reusing {root}", file=sys.stderr)
-                    return root
     started = time.perf_counter()
-    build_workspace(
+    _, reused = reuse_or_build(
         root, args.contacts, args.seed, events_per_contact=args.events_per_contact, threads=2
     )
-    print(f"built {root} in {time.perf_counter() - started:.1f}s", file=sys.stderr)
+    done = "reusing" if reused else f"built in {time.perf_counter() - started:.1f}s:"
+    print(f"{done} {root}", file=sys.stderr)
     return root
 
 

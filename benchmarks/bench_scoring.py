@@ -393,25 +393,16 @@ def pandas_scores(contacts: Any, events: Any, t: int) -> Any:
 
 def prepare(contacts: int, per_contact: float, seed: int, data_dir: Path, threads: int) -> Path:
     """The benchmark workspace's database, built unless one with the same parameters exists."""
-    from leadscore.demo import build_workspace, loaded_spec, make_spec
-    from leadscore.store.duckdb_store import DuckStore
-    from leadscore.store.workspace import Workspace
+    from leadscore.demo import reuse_or_build
 
     root = data_dir / f"scoring-{contacts}-{per_contact:g}-{seed}"
-    spec = make_spec(contacts, seed, events_per_contact=per_contact)
-    if (root / "leadscore.toml").is_file():
-        database = Workspace.open(root).database_path
-        if database.is_file():
-            with DuckStore(database, read_only=True) as store:
-                if loaded_spec(store) == spec:
-                    print(f"reusing {database}", file=sys.stderr)
-                    return database
     started = time.perf_counter()
-    workspace = build_workspace(
+    workspace, reused = reuse_or_build(
         root, contacts, seed, events_per_contact=per_contact, threads=threads
     )
     took = time.perf_counter() - started
-    print(f"built {workspace.database_path} in {took:.1f}s", file=sys.stderr)
+    done = "reusing" if reused else f"built in {took:.1f}s:"
+    print(f"{done} {workspace.database_path}", file=sys.stderr)
     return workspace.database_path
 
 

@@ -38,22 +38,13 @@ PREDICTIONS_SQL = (
 
 def prepare(contacts: int, per_contact: float, seed: int, data_dir: Path) -> Path:
     """The benchmark workspace, built unless one with the same parameters exists."""
-    from leadscore.demo import build_workspace, loaded_spec, make_spec
-    from leadscore.store.duckdb_store import DuckStore
-    from leadscore.store.workspace import Workspace
+    from leadscore.demo import reuse_or_build
 
     root = data_dir / f"web-{contacts}-{per_contact:g}-{seed}"
-    spec = make_spec(contacts, seed, events_per_contact=per_contact)
-    if (root / "leadscore.toml").is_file():
-        database = Workspace.open(root).database_path
-        if database.is_file():
-            with DuckStore(database, read_only=True) as store:
-                if loaded_spec(store) == spec:
-                    print(f"reusing {root}", file=sys.stderr)
-                    return root
     started = time.perf_counter()
-    build_workspace(root, contacts, seed, events_per_contact=per_contact, threads=2)
-    print(f"built {root} in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    _, reused = reuse_or_build(root, contacts, seed, events_per_contact=per_contact, threads=2)
+    done = "reusing" if reused else f"built in {time.perf_counter() - started:.0f} s:"
+    print(f"{done} {root}", file=sys.stderr)
     return root
 
 

@@ -8,7 +8,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from leadscore.demo import build_workspace, generate, load, loaded_spec, loading, make_spec
+from leadscore.demo import (
+    build_workspace,
+    generate,
+    load,
+    loaded_spec,
+    loading,
+    make_spec,
+    reuse_or_build,
+)
 from leadscore.errors import LeadscoreError
 from leadscore.store.bulk import bulk_load
 from leadscore.store.duckdb_store import DuckStore
@@ -84,6 +92,23 @@ def test_build_workspace_then_rebuild(tmp_path: Path) -> None:
         assert store.count("events") != first_events
         assert loaded_spec(store) == make_spec(400, 6)
     assert again.model_path.read_text() == edited
+
+
+def test_reuse_or_build_reuses_only_the_same_data(tmp_path: Path) -> None:
+    root = tmp_path / "bench"
+    built, reused = reuse_or_build(root, 200, seed=5, events_per_contact=3)
+    assert not reused
+    with built.store(read_only=True) as store:
+        assert loaded_spec(store) == make_spec(200, 5, events_per_contact=3)
+    stamp = built.database_path.stat().st_mtime_ns
+    same, reused = reuse_or_build(root, 200, seed=5, events_per_contact=3)
+    assert reused
+    assert same.database_path == built.database_path
+    assert same.database_path.stat().st_mtime_ns == stamp  # not rewritten
+    other, reused = reuse_or_build(root, 200, seed=6, events_per_contact=3)
+    assert not reused
+    with other.store(read_only=True) as store:
+        assert loaded_spec(store) == make_spec(200, 6, events_per_contact=3)
 
 
 def test_build_workspace_leaves_other_folders_alone(tmp_path: Path) -> None:

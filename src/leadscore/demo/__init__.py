@@ -5,7 +5,7 @@
 """
 
 from leadscore.demo.generate import DemoData, DemoSpec, generate, generate_parts, make_spec
-from leadscore.demo.loading import build_workspace, load, loaded_spec
+from leadscore.demo.loading import build_workspace, load, loaded_spec, reuse_or_build
 
 __all__ = [
     "DemoData",
@@ -16,4 +16,5 @@ __all__ = [
     "load",
     "loaded_spec",
     "make_spec",
+    "reuse_or_build",
 ]

@@ -120,6 +120,34 @@ def build_workspace(
     return workspace
 
 
+def reuse_or_build(
+    path: str | Path,
+    contacts: int,
+    seed: int = 7,
+    *,
+    events_per_contact: float | None = None,
+    threads: int | None = None,
+) -> tuple[Workspace, bool]:
+    """The demo workspace at ``path`` when it already holds exactly these demo data (reused,
+    ``True``), else one built there by :func:`build_workspace` (``False``). For benchmarks,
+    whose data take minutes to build."""
+    from leadscore.store.duckdb_store import DuckStore
+    from leadscore.store.workspace import Workspace
+
+    root = Path(path)
+    spec = make_spec(contacts, seed, events_per_contact=events_per_contact)
+    if (root / "leadscore.toml").is_file():
+        workspace = Workspace.open(root)
+        if workspace.database_path.is_file():
+            with DuckStore(workspace.database_path, read_only=True) as store:
+                if loaded_spec(store) == spec:
+                    return workspace, True
+    built = build_workspace(
+        root, contacts, seed, events_per_contact=events_per_contact, threads=threads
+    )
+    return built, False
+
+
 def loaded_spec(store: DuckStore) -> DemoSpec | None:
     """The parameters of the demo data in ``store`` (``None`` when it holds none)."""
     import json
