@@ -19,7 +19,12 @@ from leadscore.predict.reasons import (
     leads_with_reasons,
     top_factors,
 )
-from leadscore.predict.scoring import leads_with_predictions, predict_store, read_predictions
+from leadscore.predict.scoring import (
+    PREDICTIONS_INDEX,
+    leads_with_predictions,
+    predict_store,
+    read_predictions,
+)
 from leadscore.predict.trained import TrainedModel
 from leadscore.scoring.run import score_store
 from leadscore.store.duckdb_store import DuckStore
@@ -99,6 +104,23 @@ def test_predictions_table(scored: DuckStore, demo: Demo, trained: dict[str, Tra
     by_id = dict(zip(table.contact_id, trained["logistic"].predict_proba(table), strict=True))
     for r in rows[:5]:
         assert r["probability"] == pytest.approx(by_id[r["contact_id"]], rel=1e-12)
+
+
+def test_predictions_are_indexed_by_contact_on_every_run(
+    scored: DuckStore, demo: Demo, trained: dict[str, TrainedModel]
+) -> None:
+    def indexes() -> list[tuple[str, str]]:
+        return scored.con.execute(
+            "SELECT index_name, sql FROM duckdb_indexes() WHERE table_name = 'predictions'"
+        ).fetchall()
+
+    [(name, sql)] = indexes()
+    assert name == PREDICTIONS_INDEX
+    assert "(contact_id)" in sql
+    before = read_predictions(scored)
+    predict_store(scored, trained["logistic"], demo.end_us)  # the table is replaced: same rows
+    assert [name for name, _ in indexes()] == [PREDICTIONS_INDEX]
+    assert read_predictions(scored) == before
 
 
 def test_leads_with_predictions(scored: DuckStore) -> None:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from leadscore.store.base import Store
 
 PREDICTIONS = "predictions"
+PREDICTIONS_INDEX = "predictions_contact"  # by contact: pages look up a few leads' scores
 COLUMNS = (
     ("contact_id", "VARCHAR NOT NULL"),
     ("probability", "DOUBLE NOT NULL"),
@@ -98,6 +99,7 @@ def predict_store(store: Store, model: TrainedModel, as_of_us: int | None = None
         store.execute(f"CREATE TABLE {PREDICTIONS} ({columns})")
         if len(data):
             store.append_arrow(PREDICTIONS, data)
+        store.execute(f"CREATE INDEX {PREDICTIONS_INDEX} ON {PREDICTIONS} (contact_id)")
     written = time.perf_counter()
     bands = {f"{lo}-{hi}": int(((scores >= lo) & (scores <= hi)).sum()) for lo, hi in BANDS}
     return PredictionRun(

@@ -26,7 +26,7 @@ log = logging.getLogger("leadscore.web")
 
 TABLE = "predictions"
 COLUMNS = ("contact_id", "probability", "score", "model_id", "as_of_us")
-INDEX = "web_predictions_contact"
+INDEX = "predictions_contact"  # the name leadscore.predict gives it (scoring.PREDICTIONS_INDEX)
 FACTORS = 3
 CACHE_SIZE = 256
 
@@ -68,9 +68,9 @@ def has_index(store: Store) -> bool:
 def ready(store: Store) -> bool:
     """:func:`available`, and the predictions indexed by contact, so that a page's lookup of
     its leads' predictive scores reads a few rows instead of the whole table. The predict
-    package replaces the table (and so drops the index) on every run: the first page after a
-    run builds it again (about 2 s for a million rows). Without the index (it could not be
-    built) pages still work, only slower."""
+    package writes the index with every run; a table written without it (by an older
+    version) gets it from the first page (about 2 s for a million rows). Without the index (it
+    could not be built) pages still work, only slower."""
     if not available(store):
         return False
     if not has_index(store):
