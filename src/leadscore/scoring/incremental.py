@@ -1,7 +1,8 @@
 """Keep stored scores current without recomputing everything.
 
 - :func:`rescore_contacts`: new events or changed attributes for some contacts -> recompute
-  exactly those contacts from their own events (cost follows the new events).
+  exactly those contacts from their own events, read through the contact index (cost follows
+  those contacts' events, not the size of the store; see :mod:`leadscore.scoring.slices`).
 - :func:`refresh`: time passes -> re-base every stored score to T in closed form, and recompute
   exactly only the contacts whose selected events changed since (an event left a window, a
   future-dated event came due, an inactivity span ran out) and contacts not scored yet (cost
@@ -100,6 +101,7 @@ def rescore_contacts(
 ) -> Update:
     """Recompute ``contact_ids`` exactly at T and store them (other rows are untouched)."""
     from leadscore.compile.contacts import compile_contacts
+    from leadscore.scoring import slices
 
     started = time.perf_counter()
     update = Update(as_of_us=as_of_us)
@@ -110,12 +112,13 @@ def rescore_contacts(
         return _full(store, model, as_of_us)
     if check_model:
         _require_same_model(store, model)
-    compiled = compile_contacts(model, as_of_us, store.dialect, contact_ids=ids)
+    compiled = compile_contacts(model, as_of_us, store.dialect, sources=slices.SOURCES)
     constants = score_constants(model, as_of_us, run_id)
     select = with_constants(compiled.query, constants, store.dialect)
     marks = ", ".join("?" for _ in ids)
     picked = f"SELECT contact_id, grade, stage, total FROM {TABLE} WHERE contact_id IN ({marks})"
     with store.transaction():
+        slices.fill(store, ids)
         before = store.rows(picked, ids)
         store.execute(f"DELETE FROM {TABLE} WHERE contact_id IN ({marks})", ids)
         store.insert_select(TABLE, [*compiled.columns, *constants], select)

@@ -48,8 +48,6 @@ log = logging.getLogger("leadscore.service")
 # one parameter per value: 12 against 54 ms for 1,000 ids on DuckDB, 8 against 27 on PostgreSQL)
 UNNEST = "SELECT unnest(CAST(? AS VARCHAR[]))"
 IN_LIST = f"({UNNEST})"
-# the contacts of a micro-batch, for the rescoring query (a temporary table per connection)
-IDS_TABLE = "_rescore_ids"
 # times no score is ever computed as of (years 2100 and 2101), rendered into the rescoring query
 # and then replaced by the real time
 PLACEHOLDERS_US = (4_102_444_800_000_123, 4_133_980_800_000_457)
@@ -88,7 +86,8 @@ class _Command:
 
 @dataclass(frozen=True)
 class _RescoreQuery:
-    """The query that rescores the contacts listed in :data:`IDS_TABLE` with one model version:
+    """The query that rescores the contacts of the slice tables (:mod:`leadscore.scoring.slices`)
+    with one model version:
     compiled and rendered once, with a placeholder time whose digits :meth:`at` replaces (the
     compiled SQL holds the time only as a literal; checked by rendering with two placeholders).
     Compiling and rendering the example model took 0.2 to 1.4 s of Python per micro-batch."""
@@ -636,6 +635,7 @@ class Runtime:
         """Recompute exactly the contacts of ``causes`` now, as
         :func:`leadscore.scoring.incremental.rescore_contacts` does, with the query of the active
         version compiled once (see :class:`_RescoreQuery`) instead of once per micro-batch."""
+        from leadscore.scoring import slices
         from leadscore.scoring.incremental import Update, changes_between, rescore_contacts
 
         active = self.active
@@ -653,16 +653,14 @@ class Runtime:
             )
         started = time.perf_counter()
         update = Update(as_of_us=as_of)
-        listed = f"(SELECT contact_id FROM {IDS_TABLE})"
-        picked = f"SELECT contact_id, grade, stage, total FROM scores WHERE contact_id IN {listed}"
-        store.execute(f"CREATE TEMP TABLE IF NOT EXISTS {IDS_TABLE} (contact_id VARCHAR)")
+        ids = sorted(causes)
+        picked = f"SELECT contact_id, grade, stage, total FROM scores WHERE contact_id IN {IN_LIST}"
         with store.transaction():
-            store.execute(f"DELETE FROM {IDS_TABLE}")
-            store.execute(f"INSERT INTO {IDS_TABLE} {UNNEST}", [sorted(causes)])
-            before = store.rows(picked)
-            store.execute(f"DELETE FROM scores WHERE contact_id IN {listed}")
+            slices.fill(store, ids)
+            before = store.rows(picked, [ids])
+            store.execute(f"DELETE FROM scores WHERE contact_id IN {IN_LIST}", [ids])
             store.insert_select("scores", query.columns, query.at(as_of))
-            update.changes = changes_between(before, store.rows(picked))
+            update.changes = changes_between(before, store.rows(picked, [ids]))
             update.rescored = len(causes)
             self._after(causes)(store, update)
         update.seconds = time.perf_counter() - started
@@ -676,16 +674,16 @@ class Runtime:
             return self._query
         import re
 
-        from sqlglot import exp
-
         from leadscore.compile.contacts import compile_contacts
+        from leadscore.scoring import slices
         from leadscore.scoring.incremental import score_constants
         from leadscore.store.base import with_constants
 
-        ids = exp.select("contact_id").from_(IDS_TABLE)
         texts, columns = [], []
         for placeholder in PLACEHOLDERS_US:
-            compiled = compile_contacts(active.model, placeholder, store.dialect, contact_ids=ids)
+            compiled = compile_contacts(
+                active.model, placeholder, store.dialect, sources=slices.SOURCES
+            )
             constants = score_constants(active.model, placeholder, f"v{active.version}")
             texts.append(with_constants(compiled.query, constants, store.dialect))
             columns = [*compiled.columns, *constants]

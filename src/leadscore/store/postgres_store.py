@@ -32,7 +32,6 @@ def create_statements() -> list[str]:
         out.append(f"CREATE TABLE IF NOT EXISTS {name} ({cols}, PRIMARY KEY ({', '.join(key)}))")
     for index, table, indexed in INDEXES:
         out.append(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({', '.join(indexed)})")
-    out.append("CREATE INDEX IF NOT EXISTS events_contact ON events (contact_id)")
     return out
 
 

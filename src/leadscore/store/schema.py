@@ -173,6 +173,8 @@ INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("deliveries_due", "deliveries", ("status", "next_attempt_at_us")),
     ("deliveries_endpoint", "deliveries", ("endpoint_id", "created_at_us")),
     ("alerts_contact", "alerts", ("contact_id",)),
+    # rescoring a few contacts looks their events up here (see leadscore.scoring.slices)
+    ("events_contact", "events", ("contact_id",)),
 )
 
 

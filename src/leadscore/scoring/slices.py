@@ -1,0 +1,53 @@
+"""A few contacts' rows, read through the ``contact_id`` indexes into temporary tables.
+
+Rescoring a handful of contacts must not read the whole history. Handed a semi-join
+(``contact_id IN (SELECT ...)``), DuckDB scans every event and filters afterwards; handed a list
+of literal ids, it looks them up in the ``events_contact`` index (measured on 1.8M events: 7 ms
+for 10 contacts, against a scan of every event of the rule types). So the contacts' rows are
+copied into two temporary tables by literal lists of ids, in chunks, and the compiled scoring
+query reads those (:data:`SOURCES`): its cost follows the contacts' own events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from sqlglot import exp
+
+from leadscore.compile.sources import Sources
+
+if TYPE_CHECKING:
+    from leadscore.store.base import Store
+
+EVENTS = "_slice_events"
+CONTACTS = "_slice_contacts"
+SOURCES = Sources(contacts=CONTACTS, events=EVENTS)
+# ids per lookup statement: past a few hundred literals an index lookup per id stops paying
+CHUNK = 500
+
+
+def id_list(column: str, ids: Sequence[str], dialect: str) -> str:
+    """``column IN ('a', 'b', ...)`` with each id rendered (and quoted) as a SQL string."""
+    from leadscore.compile.dialects import get_dialect
+
+    test = exp.In(this=exp.column(column), expressions=[exp.Literal.string(i) for i in ids])
+    return get_dialect(dialect).sql(test, pretty=False)
+
+
+def fill(store: Store, ids: Sequence[str]) -> Sources:
+    """Copy the contacts ``ids`` and their events into the slice tables (created on first use
+    for the connection; emptied first) and return the sources that read them. Run it inside
+    the transaction that uses the slice, so that both see the same data."""
+    for table, source in ((EVENTS, "events"), (CONTACTS, "contacts")):
+        store.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {table} AS SELECT * FROM {source} WHERE 1 = 0"
+        )
+        store.execute(f"DELETE FROM {table}")
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            store.execute(
+                f"INSERT INTO {table} SELECT * FROM {source} "
+                f"WHERE {id_list('contact_id', chunk, store.dialect)}"
+            )
+    return SOURCES
