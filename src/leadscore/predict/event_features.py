@@ -1,14 +1,16 @@
 """Event features (counts, recency, distinct values) of every (contact, snapshot) pair.
 
-SQL does the heavy part: it joins each pair with its events of the lookback window (``ts <=
-snapshot`` only: nothing after the snapshot is ever read), reads the properties, and groups the
-events narrowly: per pair, event type, sub-selection mask (which ``where`` conditions hold) and
-window bucket, it returns how many and the youngest age. numpy then spreads those groups into
-the feature columns. A hundred conditional aggregates per pair cost DuckDB about ten times more
-than this narrow GROUP BY plus the numpy pivot (measured on 1M contacts, docs/predictive.md).
+SQL joins each pair with its events of the lookback window (``ts <= snapshot`` only: nothing
+after the snapshot is ever read), reads the properties and codes each event in a few small
+columns: the pair, the type, which ``where`` conditions hold (bit masks), the age and, for the
+distinct-values features, the property value when the event counts for one. It does not group:
+numpy turns those per-event rows into every column with a handful of ``bincount`` and
+``minimum.at`` calls per event selection.
 
-Distinct values take one more narrow query per (event types, property, condition): the first
-window bucket in which each value appears, per pair, counted per bucket.
+Why not group in SQL: on 1M contacts with ten events each (87 event features), one GROUP BY of
+the pairs with a conditional aggregate per feature took DuckDB 28 to 44 s and the narrow GROUP
+BY (pair, type, masks, window bucket) about 10 s plus 5 s of numpy to spread its groups, against
+about 3.5 s for the per-event rows (docs/benchmarks.md, "Predictive scoring speed").
 
 Windows follow the model spec: an event is within ``W`` days of the snapshot ``s`` when
 ``s - ts < W`` days (and ``ts <= s``).
@@ -28,11 +30,15 @@ from leadscore.compile.sqlutil import and_all, case, col, integer
 from leadscore.predict.snapshots import DAY_US
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
     from leadscore.predict.featureinfo import FeatureInfo
     from leadscore.store.base import Store
 
 EVENT_KINDS = ("event_count", "event_recency", "distinct_values")
 MASK_BITS = 62  # conditions per BIGINT mask column
+NO_AGE = 2**63 - 1  # "no event" while taking the youngest age
 
 
 def _in(column: exp.Expr, values: Sequence[str]) -> exp.Expr:
@@ -47,36 +53,48 @@ def _predicate(where: dict[str, Any]) -> Any:
     return TypeAdapter(Predicate).validate_python(where)
 
 
-def _where_key(where: dict[str, Any]) -> str:
+def _where_key(where: dict[str, Any] | None) -> str:
     return json.dumps(where, sort_keys=True)
+
+
+def _fields(where: dict[str, Any]) -> list[str]:
+    from leadscore.model.predicates import leaves
+
+    return [leaf.field for leaf in leaves(_predicate(where))]
 
 
 @dataclass
 class EventLayout:
-    """How the event features of a plan map onto the narrow groups."""
+    """How the event features of a plan map onto the per-event columns."""
 
     infos: list[FeatureInfo]
     types: list[str]  # type code -> event type
     conditions: list[tuple[tuple[str, ...], dict[str, Any]]]  # bit -> (types, where)
     windows: list[int]  # bucket -> window in days (ascending)
-    properties: list[str]  # properties read by conditions
+    properties: list[str]  # properties read by conditions or distinct values
+    distinct: list[FeatureInfo]  # value column k -> its distinct-values feature
 
     @classmethod
     def of(cls, infos: Sequence[FeatureInfo]) -> EventLayout:
         chosen = [i for i in infos if i.kind in EVENT_KINDS]
         conditions: dict[str, tuple[set[str], dict[str, Any]]] = {}
         properties: set[str] = set()
+        distinct = [i for i in chosen if i.kind == "distinct_values"]
         for info in chosen:
             if info.where:
-                entry = conditions.setdefault(_where_key(info.where), (set(), info.where))
-                entry[0].update(info.event_types)
                 properties.update(_fields(info.where))
+                if info.kind != "distinct_values":
+                    entry = conditions.setdefault(_where_key(info.where), (set(), info.where))
+                    entry[0].update(info.event_types)
+            if info.property is not None:
+                properties.add(info.property)
         return cls(
             infos=chosen,
             types=sorted({t for i in chosen for t in i.event_types}),
             conditions=[(tuple(sorted(t)), w) for t, w in conditions.values()],
             windows=sorted({int(i.window_days or 0) for i in chosen}),
             properties=sorted(properties),
+            distinct=distinct,
         )
 
     def bit(self, where: dict[str, Any]) -> int:
@@ -90,11 +108,20 @@ class EventLayout:
     def lookback_days(self) -> int:
         return self.windows[-1]
 
+    @property
+    def mask_columns(self) -> int:
+        return max(1, -(-len(self.conditions) // MASK_BITS))
 
-def _fields(where: dict[str, Any]) -> list[str]:
-    from leadscore.model.predicates import leaves
-
-    return [leaf.field for leaf in leaves(_predicate(where))]
+    def readers(self, name: str) -> list[str]:
+        """The event types whose ``name`` property some condition or distinct count reads."""
+        found: set[str] = set()
+        for types, where in self.conditions:
+            if name in _fields(where):
+                found.update(types)
+        for info in self.distinct:
+            if name == info.property or (info.where and name in _fields(info.where)):
+                found.update(info.event_types)
+        return sorted(found)
 
 
 def _joined(
@@ -127,24 +154,12 @@ def _joined(
     )
 
 
-def _bucket(layout: EventLayout) -> exp.Expr:
-    age = col("age_us")
-    whens = [
-        (exp.LT(this=age.copy(), expression=integer(w * DAY_US)), exp.Literal.number(k))
-        for k, w in enumerate(layout.windows)
-    ]
-    return case(whens, None)
-
-
 def _property_columns(d: Dialect, layout: EventLayout) -> list[exp.Expr]:
-    needed: dict[str, set[str]] = {p: set() for p in layout.properties}
-    for types, where in layout.conditions:
-        for name in _fields(where):
-            needed[name].update(types)
+    """``p<k>``: property ``k`` of the events of the types that read it (else NULL, unread)."""
     return [
         exp.alias_(
             case(
-                [(_in(col("type", "e"), sorted(needed[p])), d.prop(col("properties", "e"), p))],
+                [(_in(col("type", "e"), layout.readers(p)), d.prop(col("properties", "e"), p))],
                 None,
             ),
             f"p{k}",
@@ -153,9 +168,10 @@ def _property_columns(d: Dialect, layout: EventLayout) -> list[exp.Expr]:
     ]
 
 
-def groups_query(layout: EventLayout, dialect: str | Dialect, examples: str) -> exp.Select:
-    """``row_id, t, m0.., b, n, a``: per pair, type code, condition masks and window bucket,
-    how many events and the youngest age (microseconds)."""
+def events_query(layout: EventLayout, dialect: str | Dialect, examples: str) -> exp.Select:
+    """``row_id, t, m0.., age_us, v0..``: one row per event of a pair's lookback window with
+    its type code, condition masks, age (microseconds) and, per distinct-values feature, the
+    property value when the event counts for it (else NULL)."""
     from leadscore.compile.predicates import PredicateCompiler
 
     d = get_dialect(dialect)
@@ -188,153 +204,179 @@ def groups_query(layout: EventLayout, dialect: str | Dialect, examples: str) -> 
         for term in terms:
             mask = exp.Add(this=mask, expression=term)
         codes.append(exp.alias_(mask, f"m{chunk // MASK_BITS}"))
-    codes.append(exp.alias_(_bucket(layout), "b"))
-    coded = exp.select(col("row_id"), col("age_us"), *codes).from_(inner.subquery("ev"))
-    keys = ["row_id", "t", *[f"m{i}" for i in range(_mask_columns(layout))], "b"]
-    return (
-        exp.select(
-            *[col(k) for k in keys],
-            exp.alias_(exp.Count(this=exp.Star()), "n"),
-            exp.alias_(exp.Min(this=col("age_us")), "a"),
-        )
-        .from_(coded.subquery("coded"))
-        .group_by(*[col(k) for k in keys])
-    )
+    for k, info in enumerate(layout.distinct):
+        assert info.property is not None
+        counts = [
+            _in(col("type"), info.event_types),
+            exp.LT(this=col("age_us"), expression=integer(int(info.window_days or 0) * DAY_US)),
+        ]
+        if info.where:
+            counts.append(compiler.compile(_predicate(info.where)))
+        codes.append(exp.alias_(case([(and_all(counts), value_of(info.property))], None), f"v{k}"))
+    return exp.select(col("row_id"), col("age_us"), *codes).from_(inner.subquery("ev"))
 
 
-def _mask_columns(layout: EventLayout) -> int:
-    return max(1, -(-len(layout.conditions) // MASK_BITS))
+# --- numpy: per-event rows -> columns --------------------------------------------------------
 
 
-def distinct_query(
-    info: FeatureInfo, layout: EventLayout, dialect: str | Dialect, examples: str
-) -> exp.Select:
-    """``row_id, b, n``: per pair and window bucket, how many values of the property first
-    appear in that bucket (so a window's distinct count is the sum up to its bucket)."""
-    from leadscore.compile.predicates import PredicateCompiler
+@dataclass
+class Events:
+    """The per-event rows as arrays: ``pos`` (the pair's position), ``t``, ``masks``,
+    ``age`` (microseconds), ``bucket`` (the first window the event is within) and ``values``
+    (per distinct-values feature: integer codes of the values, -1 where none)."""
 
-    assert info.property is not None
-    d = get_dialect(dialect)
-    props = sorted({info.property, *(_fields(info.where) if info.where else [])})
-    extra = [exp.alias_(d.prop(col("properties", "e"), p), f"p{k}") for k, p in enumerate(props)]
-    inner = _joined(d, examples, layout.lookback_days, info.event_types, extra)
-    conditions: list[exp.Expr] = [
-        exp.Not(this=exp.Is(this=col(f"p{props.index(info.property)}"), expression=exp.Null()))
-    ]
-    if info.where:
-        value_of: Callable[[str], exp.Expr] = lambda name: col(f"p{props.index(name)}")  # noqa: E731
-        compiler = PredicateCompiler(d, value_of, lambda name: d.parse_number(value_of(name)))
-        conditions.append(compiler.compile(_predicate(info.where)))
-    firsts = (
-        exp.select(
-            col("row_id"),
-            exp.alias_(exp.Min(this=_bucket(layout)), "b"),
-        )
-        .from_(inner.subquery("ev"))
-        .where(and_all(conditions))
-        .group_by(col("row_id"), col(f"p{props.index(info.property)}"))
-    )
-    return (
-        exp.select(col("row_id"), col("b"), exp.alias_(exp.Count(this=exp.Star()), "n"))
-        .from_(firsts.subquery("firsts"))
-        .group_by(col("row_id"), col("b"))
-    )
+    pos: npt.NDArray[np.int64]
+    t: npt.NDArray[np.int64]
+    masks: list[npt.NDArray[np.int64]]
+    age: npt.NDArray[np.int64]
+    bucket: npt.NDArray[np.int64]
+    values: list[npt.NDArray[np.int64]]
 
 
-# --- numpy: groups -> columns ---------------------------------------------------------------
-
-
-def _positions(row_ids: Any, found: Any) -> Any:
+def positions(row_ids: Any, found: Any) -> Any:
+    """The positions of ``found`` row ids among ``row_ids`` (ascending, every found one in)."""
     import numpy as np
 
+    n = len(row_ids)
+    if n and int(row_ids[-1]) - int(row_ids[0]) == n - 1:  # dense ids: no search
+        return np.asarray(found, dtype=np.int64) - int(row_ids[0])
     return np.searchsorted(row_ids, found)
 
 
-def spread(layout: EventLayout, groups: Any, row_ids: Any) -> dict[str, Any]:
-    """The event count and recency columns (float32, one per info) from the groups of
-    :func:`groups_query` (a DataFrame); ``row_ids`` are the pairs' ids, ascending."""
+def _value_codes(column: Any) -> Any:
+    """Integer codes of a text column (Arrow or pandas), equal values equal codes, -1 for
+    NULL."""
+    import numpy as np
+    import pandas as pd
+
+    if hasattr(column, "combine_chunks"):  # Arrow: a hash table in C, no Python strings
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+        encoded: Any = pc.dictionary_encode(array)
+        codes = encoded.indices.fill_null(-1)
+        return codes.to_numpy(zero_copy_only=False).astype(np.int64)
+    codes, _ = pd.factorize(pd.Series(column, dtype=object), use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64)
+
+
+def _int_array(column: Any) -> Any:
     import numpy as np
 
-    n_rows = len(row_ids)
+    if hasattr(column, "to_numpy") and hasattr(column, "combine_chunks"):
+        return column.to_numpy().astype(np.int64)
+    return np.asarray(column, dtype=np.int64)
+
+
+def events_of(layout: EventLayout, columns: dict[str, Any], row_ids: Any) -> Events:
+    """:class:`Events` from the columns of :func:`events_query` (Arrow or pandas columns;
+    none at all for no rows)."""
+    import numpy as np
+
+    if not columns:  # no events: a DB-API result without rows has no columns either
+        names = ["row_id", "t", "age_us", *[f"m{i}" for i in range(layout.mask_columns)]]
+        columns = {name: np.zeros(0, dtype=np.int64) for name in names}
+        columns.update({f"v{k}": np.zeros(0, dtype=object) for k in range(len(layout.distinct))})
+    age = _int_array(columns["age_us"])
+    edges = np.array([w * DAY_US for w in layout.windows], dtype=np.int64)
+    return Events(
+        pos=positions(row_ids, _int_array(columns["row_id"])),
+        t=_int_array(columns["t"]),
+        masks=[_int_array(columns[f"m{i}"]) for i in range(layout.mask_columns)],
+        age=age,
+        bucket=np.searchsorted(edges, age, side="right"),  # windows with age >= them
+        values=[_value_codes(columns[f"v{k}"]) for k in range(len(layout.distinct))],
+    )
+
+
+def _selection(layout: EventLayout, ev: Events, by_type: list[Any], info: FeatureInfo) -> Any:
+    """Indices of the events of ``info``'s types that meet its condition."""
+    import numpy as np
+
+    parts = [by_type[layout.types.index(x)] for x in info.event_types]
+    picked = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    if info.where:
+        bit = layout.bit(info.where)
+        mask = ev.masks[bit // MASK_BITS][picked]
+        picked = picked[(mask >> (bit % MASK_BITS)) & 1 == 1]
+    return picked
+
+
+def columns_of(layout: EventLayout, ev: Events, n_rows: int) -> dict[str, Any]:
+    """Every event column of ``layout`` (float32) for ``n_rows`` pairs from their events:
+    counts within a window, days since the youngest event within the cap (missing when none),
+    distinct values within a window."""
+    import numpy as np
+
+    small = ev.t.astype(np.int16 if len(layout.types) < 2**15 else np.int64)
+    order = np.argsort(small, kind="stable")  # a radix sort for small integers
+    starts = np.searchsorted(small[order], np.arange(len(layout.types) + 1))
+    by_type = [order[starts[k] : starts[k + 1]] for k in range(len(layout.types))]
     out: dict[str, Any] = {}
-    if len(groups) == 0:
-        for info in layout.infos:
-            if info.kind == "event_count":
-                out[info.name] = np.zeros(n_rows, dtype=np.float32)
-            elif info.kind == "event_recency":
-                out[info.name] = np.full(n_rows, np.nan, dtype=np.float32)
-        return out
-    pos = _positions(row_ids, groups["row_id"].to_numpy())
-    t = groups["t"].to_numpy().astype(np.int64)
-    masks = [groups[f"m{i}"].to_numpy().astype(np.int64) for i in range(_mask_columns(layout))]
-    b = groups["b"].to_numpy().astype(np.int64)
-    n = groups["n"].to_numpy().astype(np.float64)
-    a = groups["a"].to_numpy().astype(np.float64)
-    # sorted by type, then pair, then age: each type is a slice, youngest first per pair
-    order = np.lexsort((a, pos, t))
-    pos, t, b, n, a = pos[order], t[order], b[order], n[order], a[order]
-    masks = [m[order] for m in masks]
-    starts = np.searchsorted(t, np.arange(len(layout.types) + 1))
+    for k, info in enumerate(layout.distinct):
+        out[info.name] = _distinct(ev.pos, ev.values[k], n_rows)
+    selections: dict[str, list[FeatureInfo]] = {}
     for info in layout.infos:
-        if info.kind == "distinct_values":
-            continue
-        codes = [layout.types.index(x) for x in info.event_types]
-        if len(codes) == 1:
-            part = slice(starts[codes[0]], starts[codes[0] + 1])
-            p, bb, nn, aa = pos[part], b[part], n[part], a[part]
-            mm = [m[part] for m in masks]
-        else:  # several types: gather them, pair order first again
-            pick = np.flatnonzero(np.isin(t, codes))
-            sub = pick[np.lexsort((a[pick], pos[pick]))]
-            p, bb, nn, aa = pos[sub], b[sub], n[sub], a[sub]
-            mm = [m[sub] for m in masks]
-        keep = bb <= layout.bucket(int(info.window_days or 0))
-        if info.where:
-            bit = layout.bit(info.where)
-            keep &= (mm[bit // MASK_BITS] >> (bit % MASK_BITS)) & 1 == 1
-        if info.kind == "event_count":
-            counts = np.bincount(p[keep], weights=nn[keep], minlength=n_rows)
-            out[info.name] = counts.astype(np.float32)
-        else:
-            kept_pos, kept_age = p[keep], aa[keep]
-            days = np.full(n_rows, np.nan, dtype=np.float64)
-            if kept_pos.size:
-                first = np.flatnonzero(np.r_[True, kept_pos[1:] != kept_pos[:-1]])
-                days[kept_pos[first]] = kept_age[first] / DAY_US
-            out[info.name] = days.astype(np.float32)
+        if info.kind != "distinct_values":
+            key = json.dumps([info.event_types, _where_key(info.where)])
+            selections.setdefault(key, []).append(info)
+    n_buckets = len(layout.windows)
+    for chosen in selections.values():
+        picked = _selection(layout, ev, by_type, chosen[0])
+        within: Any = None  # per pair, the events within each window
+        for info in chosen:
+            last = layout.bucket(int(info.window_days or 0))
+            if info.kind == "event_count":
+                if within is None:
+                    cells = ev.bucket[picked] * n_rows + ev.pos[picked]
+                    counts = np.bincount(cells, minlength=n_buckets * n_rows)
+                    # bucket k holds the ages in [windows[k-1], windows[k]) days: window k
+                    # holds the buckets 0..k
+                    within = counts.reshape(n_buckets, n_rows).cumsum(axis=0)
+                out[info.name] = within[last].astype(np.float32)
+            else:
+                kept = picked[ev.bucket[picked] <= last]
+                out[info.name] = _days_since(ev.pos[kept], ev.age[kept], n_rows)
     return out
 
 
-def distinct_column(info: FeatureInfo, layout: EventLayout, found: Any, row_ids: Any) -> Any:
-    """A distinct-values column (float32) from the rows of :func:`distinct_query`."""
+def _distinct(pos: Any, codes: Any, n_rows: int) -> Any:
+    """Per pair, how many distinct codes (>= 0) its events have."""
     import numpy as np
 
-    if len(found) == 0:
-        return np.zeros(len(row_ids), dtype=np.float32)
-    pos = _positions(row_ids, found["row_id"].to_numpy())
-    keep = found["b"].to_numpy() <= layout.bucket(int(info.window_days or 0))
-    weights = found["n"].to_numpy().astype(np.float64)
-    counts = np.bincount(pos[keep], weights=weights[keep], minlength=len(row_ids))
-    return counts.astype(np.float32)
+    kept = np.flatnonzero(codes >= 0)
+    if kept.size == 0:
+        return np.zeros(n_rows, dtype=np.float32)
+    width = int(codes[kept].max()) + 1
+    pairs = np.sort(pos[kept] * width + codes[kept])
+    first = np.r_[True, pairs[1:] != pairs[:-1]]  # each (pair, value) once
+    return np.bincount(pairs[first] // width, minlength=n_rows).astype(np.float32)
+
+
+def _days_since(pos: Any, age: Any, n_rows: int) -> Any:
+    """Per pair, the youngest age in days (NaN without events)."""
+    import numpy as np
+
+    youngest = np.full(n_rows, NO_AGE, dtype=np.int64)
+    np.minimum.at(youngest, pos, age)
+    days = np.full(n_rows, np.nan, dtype=np.float64)
+    seen = youngest != NO_AGE
+    days[seen] = youngest[seen].astype(np.float64) / DAY_US
+    return days.astype(np.float32)
 
 
 def event_columns(
     store: Store, infos: Sequence[FeatureInfo], row_ids: Any, examples: str
 ) -> dict[str, Any]:
     """Every event feature of ``infos`` for the pairs in ``examples`` (``row_ids`` ascending)."""
-    from leadscore.predict.features import fetch_frame
-
     layout = EventLayout.of(infos)
     if not layout.infos:
         return {}
+    from leadscore.predict.features import fetch_columns
+
     d = get_dialect(store.dialect)
-    groups = fetch_frame(store, d.sql(groups_query(layout, d, examples), pretty=False))
-    out = spread(layout, groups, row_ids)
-    del groups
-    for info in layout.infos:
-        if info.kind == "distinct_values":
-            found = fetch_frame(
-                store, d.sql(distinct_query(info, layout, d, examples), pretty=False)
-            )
-            out[info.name] = distinct_column(info, layout, found, row_ids)
-    return out
+    columns = fetch_columns(store, d.sql(events_query(layout, d, examples), pretty=False))
+    ev = events_of(layout, columns, row_ids)
+    del columns
+    return columns_of(layout, ev, len(row_ids))

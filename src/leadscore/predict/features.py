@@ -3,11 +3,11 @@
 The pairs sit in a temporary examples table (``row_id, contact_id, snapshot_us``). Three parts,
 all SQL built with sqlglot (so the same plan renders for DuckDB, PostgreSQL or Spark):
 
-- contact columns: attributes (numbers through the strict number syntax, categories as codes of
-  the kept values) and the contact's age, joined with the rule features
-  (:mod:`leadscore.predict.rule_features`);
-- event features (:mod:`leadscore.predict.event_features`): narrow groups in SQL, pivoted into
-  columns with numpy.
+- contact columns: attributes (numbers through the strict number syntax; categories as their
+  text, read once per contact and coded against the kept values in Arrow or pandas) and the
+  contact's age, joined with the rule features (:mod:`leadscore.predict.rule_features`);
+- event features (:mod:`leadscore.predict.event_features`): one coded row per event in SQL,
+  turned into columns with numpy.
 
 Nothing after a pair's snapshot is read: events are joined with ``ts <= snapshot`` and the rule
 scores are computed as of the snapshot.
@@ -17,17 +17,20 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
 from leadscore.compile.dialects import Dialect, get_dialect
-from leadscore.compile.sqlutil import case, col, num
+from leadscore.compile.sqlutil import col, num
 from leadscore.predict.featureinfo import OTHER, FeatureInfo
 from leadscore.predict.rule_features import RULE_FEATURES, RULE_KINDS, build_rule_features
 from leadscore.predict.snapshots import DAY_US
 
 if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
     import pandas as pd
 
     from leadscore.predict.plan import FeaturePlan
@@ -41,6 +44,9 @@ CONTACT_KINDS = ("attribute_number", "attribute_category", "contact_age")
 
 
 def _contact_value(info: FeatureInfo, d: Dialect) -> exp.Expr:
+    """A contact column: the age in days, an attribute as a number, or its text (a category,
+    coded by :func:`category_codes`: one JSON read per contact instead of one per kept
+    value)."""
     if info.kind == "contact_age":
         elapsed = exp.Paren(
             this=exp.Sub(this=col("snapshot_us", "x"), expression=col("created_at_us", "c"))
@@ -50,20 +56,31 @@ def _contact_value(info: FeatureInfo, d: Dialect) -> exp.Expr:
     value = d.prop(col("attributes", "c"), info.attribute)
     if info.kind == "attribute_number":
         return d.parse_number(value)
-    # category codes: -1 missing, 0.. the kept values, len(kept) the others
-    whens: list[tuple[exp.Expr, exp.Expr]] = [
-        (exp.Is(this=value.copy(), expression=exp.Null()), exp.Literal.number(-1))
-    ]
-    for code, category in enumerate(info.categories):
-        whens.append(
-            (
-                exp.EQ(this=value.copy(), expression=exp.Literal.string(category)),
-                exp.Literal.number(code),
-            )
-        )
-    return exp.cast(
-        case(whens, exp.Literal.number(len(info.categories))), exp.DataType.build("int")
-    )
+    return value
+
+
+def category_codes(values: Any, categories: Sequence[str]) -> npt.NDArray[np.int32]:
+    """Codes of attribute text (an Arrow or numpy/pandas column): -1 missing, ``k`` the k-th
+    kept value, ``len(categories)`` any other value (exact, case-sensitive equality)."""
+    import numpy as np
+
+    if hasattr(values, "combine_chunks") or hasattr(values, "is_null"):  # Arrow
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        found = pc.index_in(values, value_set=pa.array(list(categories), pa.string()))
+        codes = found.fill_null(len(categories)).to_numpy(zero_copy_only=False)
+        missing = pc.is_null(values).to_numpy(zero_copy_only=False)
+    else:
+        import pandas as pd
+
+        series = pd.Series(values, dtype=object)
+        codes = pd.Index(list(categories), dtype=object).get_indexer(pd.Index(series))
+        missing = series.isna().to_numpy()
+        codes[codes == -1] = len(categories)
+    out = np.array(codes, dtype=np.int32)  # a writable copy
+    out[np.asarray(missing, dtype=bool)] = -1
+    return out
 
 
 def contact_query(plan: FeaturePlan, dialect: str | Dialect, with_rules: bool) -> exp.Select:
@@ -108,6 +125,19 @@ def fetch_frame(store: Store, sql: str) -> pd.DataFrame:
     return pd.DataFrame(store.rows(sql))
 
 
+def fetch_columns(store: Store, sql: str) -> dict[str, Any]:
+    """A query's columns by name: Arrow arrays from DuckDB (no pandas objects in between),
+    else numpy arrays through :func:`fetch_frame` (no columns at all for no rows)."""
+    from leadscore.store.duckdb_store import DuckStore
+
+    if isinstance(store, DuckStore):
+        store.con.complete()  # finish a result left open by execute() (say, a fetchone)
+        table = store.con.sql(sql).to_arrow_table()
+        return {name: table.column(name) for name in table.column_names}
+    frame = fetch_frame(store, sql)
+    return {str(name): frame[name].to_numpy() for name in frame.columns}
+
+
 def store_features(store: Store, plan: FeaturePlan) -> pd.DataFrame:
     """Every feature of ``plan`` for the pairs in the examples table, in ``row_id`` order:
     columns ``row_id, contact_id, snapshot_us`` then the features (numbers as float32,
@@ -118,39 +148,81 @@ def store_features(store: Store, plan: FeaturePlan) -> pd.DataFrame:
 
     from leadscore.predict.event_features import event_columns
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     model = plan.rule_model()
     with_rules = model is not None and any(i.kind in RULE_KINDS for i in plan.infos)
     if with_rules:
         assert model is not None
         build_rule_features(store, plan, model, EXAMPLES)
-        log.info("rule features in %.1fs", time.perf_counter() - started)
+        log.info(
+            "rule features in %.1fs (%.1f CPU s)",
+            time.perf_counter() - started,
+            time.process_time() - cpu,
+        )
     try:
         sql = get_dialect(store.dialect).sql(
             contact_query(plan, store.dialect, with_rules), pretty=False
         )
-        base = fetch_frame(store, sql)
+        base = fetch_columns(store, sql)
     finally:
         if with_rules:
             store.drop_table(RULE_FEATURES)
-    base = base.take(np.argsort(base["row_id"].to_numpy(), kind="stable")).reset_index(drop=True)
+    row_ids = _numbers(base.get("row_id", []), np.int64)
+    order = None if bool(np.all(row_ids[1:] > row_ids[:-1])) else np.argsort(row_ids, kind="stable")
+    if order is not None:
+        row_ids = row_ids[order]
+
+    def ordered(values: Any) -> Any:
+        return values if order is None else values[order]
+
     log.info(
-        "contact and rule columns of %d pairs at %.1fs", len(base), time.perf_counter() - started
+        "contact and rule columns of %d pairs at %.1fs (%.1f CPU s)",
+        len(row_ids),
+        time.perf_counter() - started,
+        time.process_time() - cpu,
     )
-    row_ids = base["row_id"].to_numpy()
     events = event_columns(store, plan.infos, row_ids, EXAMPLES)
-    log.info("event features at %.1fs", time.perf_counter() - started)
-    columns: dict[str, object] = {k: base[k] for k in KEYS}
+    log.info(
+        "event features at %.1fs (%.1f CPU s)",
+        time.perf_counter() - started,
+        time.process_time() - cpu,
+    )
+    columns: dict[str, object] = {
+        "row_id": row_ids,
+        "contact_id": ordered(_texts(base.get("contact_id", []))),
+        "snapshot_us": ordered(_numbers(base.get("snapshot_us", []), np.int64)),
+    }
     for info in plan.infos:
         if info.name in events:
             columns[info.name] = events[info.name]
         elif info.kind == "attribute_category":
-            codes = base[info.name].to_numpy().astype(np.int32)
+            codes = ordered(category_codes(base.get(info.name, []), info.categories))
             columns[info.name] = pd.Categorical.from_codes(
                 codes, categories=pd.Index([*info.categories, OTHER])
             )
         elif info.kind == "attribute_number":
-            columns[info.name] = base[info.name].to_numpy(dtype=np.float64, na_value=np.nan)
+            columns[info.name] = ordered(_numbers(base.get(info.name, []), np.float64))
         else:
-            columns[info.name] = base[info.name].to_numpy(dtype=np.float32, na_value=np.nan)
+            columns[info.name] = ordered(_numbers(base.get(info.name, []), np.float32))
     return pd.DataFrame(columns)
+
+
+def _numbers(values: Any, dtype: Any) -> Any:
+    """A numeric column as numpy (NULL as NaN for floats)."""
+    import numpy as np
+    import pandas as pd
+
+    if hasattr(values, "combine_chunks"):  # Arrow
+        values = values.to_numpy(zero_copy_only=False)
+    if np.dtype(dtype).kind == "f":
+        return pd.Series(values).to_numpy(dtype=dtype, na_value=np.nan)
+    return np.asarray(values, dtype=dtype)
+
+
+def _texts(values: Any) -> Any:
+    """A text column as a numpy object array (what the feature table always held)."""
+    import numpy as np
+
+    if hasattr(values, "combine_chunks"):
+        values = values.to_numpy(zero_copy_only=False)
+    return np.asarray(values, dtype=object)
