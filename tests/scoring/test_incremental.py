@@ -148,3 +148,35 @@ grades:
     ]
     assert update.rescored == 1  # only 'a' had an event leaving its window
     assert update.rebased == 1
+
+
+@pytest.mark.parametrize("lookup_max", [0, 5_000])
+def test_refresh_reads_the_exact_part_by_lookup_or_by_scan_alike(
+    lookup_max: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A refresh recomputes its exact contacts from slice tables filled by index lookups while
+    they are few, else with a sub-query (one scan); both equal a full recompute at T."""
+    from leadscore.demo import generate, load
+    from leadscore.demo.generate import DEFAULT_END_US
+    from leadscore.model import load_model
+    from leadscore.scoring import slices
+    from leadscore.store.workspace import example_model_path
+
+    monkeypatch.setattr(slices, "LOOKUP_MAX", lookup_max)
+    model = load_model(example_model_path())
+    day = UNIT_US["d"]
+    start, later = DEFAULT_END_US - 120 * day, DEFAULT_END_US - 30 * day
+    with DuckStore() as store:
+        store.init_schema()
+        load(store, generate(400, seed=3))
+        score_store(store, model, start, entities=("contacts",))
+        update = refresh(store, model, later)
+        # windows closed, future-dated events came due, new contacts appeared: many exact ones
+        assert update.rescored > 100
+        refreshed = _stored(store)
+        score_store(store, model, later, entities=("contacts",))
+        recomputed = [
+            {k: v for k, v in row.items() if k not in ("run_id", "next_change_us")}
+            for row in _stored(store)
+        ]
+    assert_same_rows(refreshed, recomputed, "contact_id")

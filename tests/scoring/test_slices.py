@@ -48,10 +48,14 @@ def _ids_in(store: Any, table: str) -> list[str]:
     return sorted(r["contact_id"] for r in store.rows(f"SELECT contact_id FROM {table}"))
 
 
+@pytest.mark.parametrize("by_scan", [False, True])
 def test_fill_copies_exactly_the_contacts_and_their_events(
-    store: Any, monkeypatch: pytest.MonkeyPatch
+    store: Any, by_scan: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(slices, "CHUNK", 3)  # several lookups, the last one short
+    if by_scan:  # a slice of many contacts: one scan
+        monkeypatch.setattr(slices, "MIN_SCAN", 0)
+        monkeypatch.setattr(slices, "SCAN_SHARE", 0.0)
     others = [f"other{k}" for k in range(20)]
     store.append_arrow("contacts", contacts_table(_contacts(IDS + others)))
     store.append_arrow("events", events_table(_events(IDS + others, 3)))
