@@ -329,7 +329,8 @@ def run_demo(args: argparse.Namespace) -> dict[str, Any]:
         "truth": _metrics(y_test, p_true, p_true),
     }
     started = time.perf_counter()
-    model = LeadScoreClassifier(kind="auto", random_state=args.seed, n_jobs=args.jobs)
+    gap = 90 * DAY_US  # outcome windows of earlier snapshots overlap the later ones
+    model = LeadScoreClassifier(kind="auto", random_state=args.seed, n_jobs=args.jobs, time_gap=gap)
     model.fit(table.X, table.y, sample_time=table.snapshot_us)
     p = model.predict_proba(X_test)[:, 1]
     out["leadscore"] = {
@@ -438,14 +439,18 @@ def demo_experiments(
 
     train_extra = _demo_extras(data, table.contact_id)
     test_extra = _demo_extras(data, ids)
-    variants = {
-        "ls_lightgbm": ([], "lightgbm"),
-        "ls+mail+seniority": (["free_mail", "seniority"], "auto"),
-        "ls+mail+seniority+rates": (["free_mail", "seniority", "rates"], "auto"),
-        "ls+hidden fit (ceiling)": (["hidden_fit"], "auto"),
+    before = {"max_bin": 63, "tune": False, "refit": False}  # the model before tuning/refit
+    variants: dict[str, tuple[list[str], str, dict[str, Any]]] = {
+        "ls_lightgbm": ([], "lightgbm", {}),
+        "ls_logistic": ([], "logistic", {}),
+        "ls_before_tuning_refit": ([], "auto", before),
+        "ls_no_gap": ([], "auto", {"time_gap": 0}),
+        "ls+mail+seniority": (["free_mail", "seniority"], "auto", {}),
+        "ls+mail+seniority+rates": (["free_mail", "seniority", "rates"], "auto", {}),
+        "ls+hidden fit (ceiling)": (["hidden_fit"], "auto", {}),
     }
     out = {}
-    for name, (extra, kind) in variants.items():
+    for name, (extra, kind, params) in variants.items():
         started = time.perf_counter()
         parts_train, parts_test = [table.X], [X_test]
         for column in extra:
@@ -457,7 +462,8 @@ def demo_experiments(
                 parts_test.append(test_extra[[column]])
         a = pd.concat([p.reset_index(drop=True) for p in parts_train], axis=1)
         b = pd.concat([p.reset_index(drop=True) for p in parts_test], axis=1)
-        model = LeadScoreClassifier(kind=kind, random_state=args.seed, n_jobs=args.jobs)
+        settings = {"time_gap": 90 * DAY_US, **params}
+        model = LeadScoreClassifier(kind=kind, random_state=args.seed, n_jobs=args.jobs, **settings)
         model.fit(a, table.y, sample_time=table.snapshot_us)
         p = model.predict_proba(b)[:, 1]
         out[name] = {

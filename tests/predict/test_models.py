@@ -63,6 +63,9 @@ def test_auto_picks_by_time_ordered_validation(demo: Demo, rule_model: object) -
     )
     report = model.report
     assert report.protocol.startswith("time-ordered")
+    # fitted only on examples whose outcome window closed before the held-out snapshots
+    assert "at least the horizon earlier" in report.protocol
+    assert model.estimator.time_gap == HORIZON * DAY
     assert {c["kind"] for c in report.candidates} == {"logistic", "lightgbm"}
     assert model.kind in report.reason
     assert any("sampled" in m for m in report.messages)

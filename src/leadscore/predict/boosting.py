@@ -1,8 +1,18 @@
 """Gradient-boosted trees (LightGBM) with probabilities calibrated on a held-out split.
 
 The examples are split once: the later snapshots (or a stratified, seeded share without times)
-are held out. The trees are fitted on the rest, with early stopping on the held-out part, and a
-calibration map is fitted on the held-out part's raw scores:
+are held out. The trees are fitted on the rest, with early stopping on the held-out part:
+
+- with ``tune``, two less conservative tree shapes (more leaves, smaller leaves, less L2) are
+  fitted too and the shape with the best held-out log loss is kept (on large data the shapes
+  are compared on a sample of at most ``search_max_samples`` examples on each side, then the
+  chosen one is fitted on the whole earlier part);
+- with ``refit`` (up to ``refit_max_samples`` examples), the chosen shape is fitted once more on
+  every example, held-out ones included, with the number of trees early stopping picked scaled
+  to the larger data (at most ``n_estimators``): the held-out part is the most recent one, the
+  most telling for the future. The calibration map of the held-out fit is kept.
+
+A calibration map is fitted on the held-out part's raw scores of the held-out fit:
 
 - ``sigmoid`` (default, Platt scaling): ``logit = a x raw + b``. Linear in the raw log-odds, so
   LightGBM's per-feature contributions (``pred_contrib``) scaled by ``a`` still add up exactly
@@ -24,6 +34,8 @@ if TYPE_CHECKING:
 
 Calibration = Literal["sigmoid", "isotonic"]
 EPS = 1e-6
+# (num_leaves, min_child_samples, reg_lambda) tried next to the configured shape with ``tune``
+LOOSER_SHAPES = ((15, 50, 1.0), (31, 20, 0.0))
 
 
 @dataclass
@@ -36,12 +48,23 @@ class BoostParams:
     colsample_bytree: float = 1.0
     colsample_bynode: float = 1.0
     reg_lambda: float = 10.0
-    max_bin: int = 63
+    max_bin: int = 255
     early_stopping_rounds: int = 30
     calibration: Calibration = "sigmoid"
     calibration_fraction: float = 0.2
+    tune: bool = True
+    refit: bool = True
+    search_max_samples: int | None = 100_000
+    refit_max_samples: int | None = 300_000
+    time_gap: float = 0  # see leadscore.predict.splits
     n_jobs: int = 1
     seed: int = 0
+
+    def shapes(self) -> list[tuple[int, int, float]]:
+        own = (self.num_leaves, self.min_child_samples, self.reg_lambda)
+        if not self.tune:
+            return [own]
+        return [own, *(s for s in LOOSER_SHAPES if s != own)]
 
 
 def platt(raw: Any, y: Any, ridge: float = 1e-6, steps: int = 50) -> tuple[float, float]:
@@ -75,30 +98,22 @@ class BoostedModel:
     a: float = 1.0
     b: float = 0.0
     isotonic: Any = None
+    shape: tuple[int, int, float] | None = None  # (num_leaves, min_child_samples, reg_lambda)
     note: str = ""
 
-    def fit(self, X: Any, y: Any, categorical: list[bool], times: Any = None) -> BoostedModel:
-        import lightgbm as lgb
-        import numpy as np
-
-        from leadscore.predict.splits import holdout
-
+    def _settings(self, shape: tuple[int, int, float], rows: int) -> dict[str, Any]:
         p = self.params
-        split = holdout(y, times, p.calibration_fraction, p.seed)
-        if split is not None and not _enough(y[split.held]):
-            split = None
-        train = split.train if split is not None else np.arange(len(X))
-        cats = [j for j, c in enumerate(categorical) if c]
-        settings = {
+        leaves, min_child, reg_lambda = shape
+        return {
             "objective": "binary",
             "learning_rate": p.learning_rate,
-            "num_leaves": p.num_leaves,
-            "min_child_samples": max(2, min(p.min_child_samples, len(train) // 50)),
+            "num_leaves": leaves,
+            "min_child_samples": max(2, min(min_child, rows // 50)),
             "bagging_fraction": p.subsample,
             "bagging_freq": 1 if p.subsample < 1 else 0,
             "feature_fraction": p.colsample_bytree,
             "feature_fraction_bynode": p.colsample_bynode,
-            "lambda_l2": p.reg_lambda,
+            "lambda_l2": reg_lambda,
             "max_bin": p.max_bin,
             "num_threads": p.n_jobs,
             "seed": p.seed,
@@ -109,27 +124,83 @@ class BoostedModel:
             "min_data_per_group": 20,
             "cat_smooth": 10.0,
         }
+
+    def _train(
+        self,
+        X: Any,
+        y: Any,
+        cats: list[int],
+        shape: tuple[int, int, float],
+        rounds: int,
+        held: Any = None,
+    ) -> Any:
+        """One booster on rows ``X``; with ``held`` (rows, labels) early stopping on them."""
+        import lightgbm as lgb
+
+        settings = self._settings(shape, len(X))
         data = lgb.Dataset(
-            X[train], label=y[train], categorical_feature=cats, free_raw_data=True, params=settings
+            X, label=y, categorical_feature=cats, free_raw_data=True, params=settings
         )
-        callbacks: list[Any] = []
         valid_sets: list[Any] = []
-        if split is not None:
-            valid_sets = [
-                lgb.Dataset(X[split.held], label=y[split.held], reference=data, params=settings)
-            ]
-            callbacks.append(lgb.early_stopping(p.early_stopping_rounds, verbose=False))
-        self.booster = lgb.train(
-            settings,
-            data,
-            num_boost_round=p.n_estimators,
-            valid_sets=valid_sets,
-            callbacks=callbacks,
+        callbacks: list[Any] = []
+        if held is not None:
+            valid_sets = [lgb.Dataset(held[0], label=held[1], reference=data, params=settings)]
+            callbacks.append(lgb.early_stopping(self.params.early_stopping_rounds, verbose=False))
+        return lgb.train(
+            settings, data, num_boost_round=rounds, valid_sets=valid_sets, callbacks=callbacks
         )
-        self.best_iteration = int(self.booster.best_iteration or self.booster.current_iteration())
+
+    def _search(self, X: Any, y: Any, cats: list[int], train: Any, held: Any) -> tuple[Any, Any]:
+        """The shape with the best held-out log loss, and its early-stopped booster on every
+        row of ``train`` (fitted again when the shapes were compared on samples)."""
+        from leadscore.predict.splits import subsample
+
+        p = self.params
+        shapes = p.shapes()
+        sampled = len(shapes) > 1 and (
+            p.search_max_samples is not None and max(len(train), len(held)) > p.search_max_samples
+        )
+        fit_rows = subsample(train, p.search_max_samples, p.seed) if sampled else train
+        check_rows = subsample(held, p.search_max_samples, p.seed + 1) if sampled else held
+        best: tuple[float, tuple[int, int, float], Any] | None = None
+        for shape in shapes:
+            booster = self._train(
+                X[fit_rows],
+                y[fit_rows],
+                cats,
+                shape,
+                p.n_estimators,
+                (X[check_rows], y[check_rows]),
+            )
+            loss = float(booster.best_score["valid_0"]["binary_logloss"])
+            if best is None or loss < best[0] - 1e-12:
+                best = (loss, shape, booster)
+        assert best is not None
+        _, shape, booster = best
+        if sampled:
+            booster = self._train(
+                X[train], y[train], cats, shape, p.n_estimators, (X[held], y[held])
+            )
+        return shape, booster
+
+    def fit(self, X: Any, y: Any, categorical: list[bool], times: Any = None) -> BoostedModel:
+
+        from leadscore.predict.splits import holdout
+
+        p = self.params
+        split = holdout(y, times, p.calibration_fraction, p.seed, p.time_gap)
+        if split is not None and not _enough(y[split.held]):
+            split = None
+        cats = [j for j, c in enumerate(categorical) if c]
+        own = (p.num_leaves, p.min_child_samples, p.reg_lambda)
         if split is None:
+            self.shape = own
+            self.booster = self._train(X, y, cats, own, p.n_estimators)
+            self.best_iteration = int(self.booster.current_iteration())
             self.note = "too few examples to hold out a calibration set: probabilities uncalibrated"
             return self
+        self.shape, self.booster = self._search(X, y, cats, split.train, split.held)
+        self.best_iteration = int(self.booster.best_iteration or self.booster.current_iteration())
         raw = self.raw(X[split.held])
         if p.calibration == "isotonic":
             from sklearn.isotonic import IsotonicRegression  # type: ignore[import-untyped,unused-ignore]
@@ -138,10 +209,19 @@ class BoostedModel:
             self.isotonic.fit(_sigmoid(raw), y[split.held])
         else:
             self.a, self.b = platt(raw, y[split.held])
+        leaves, min_child, reg_lambda = self.shape
+        shape = f"{leaves} leaves, at least {min_child} examples per leaf, L2 {reg_lambda:g}"
         self.note = (
-            f"{self.best_iteration} trees; {p.calibration} calibration on "
+            f"{self.best_iteration} trees ({shape}); {p.calibration} calibration on "
             f"{len(split.held):,} held-out examples ({split.description})"
         )
+        if p.refit and (p.refit_max_samples is None or len(X) <= p.refit_max_samples):
+            trees = min(p.n_estimators, round(self.best_iteration * len(X) / len(split.train)))
+            self.booster = self._train(X, y, cats, self.shape, max(1, trees))
+            self.best_iteration = int(self.booster.current_iteration())
+            self.note += (
+                f"; then refitted on all {len(X):,} examples with {self.best_iteration} trees"
+            )
         return self
 
     def raw(self, X: Any) -> FloatArray:

@@ -1,7 +1,8 @@
 """``LeadScoreClassifier``: a scikit-learn compatible binary classifier with calibrated
 probabilities, for the CLI and for notebooks.
 
-- ``kind="lightgbm"``: gradient-boosted trees, calibrated on a held-out split
+- ``kind="lightgbm"``: gradient-boosted trees, calibrated on a held-out split, with the tree
+  shape chosen there (``tune``) and refitted on every example (``refit``)
   (:mod:`leadscore.predict.boosting`);
 - ``kind="logistic"``: an L2-regularised logistic regression on scaled numbers and one-hot
   categories (:mod:`leadscore.predict.linear`);
@@ -12,6 +13,11 @@ probabilities, for the CLI and for notebooks.
 
 ``X`` is a numeric array or a DataFrame whose categorical (or text) columns become categories.
 Missing values are allowed. Deterministic for a given ``random_state`` and ``n_jobs``.
+
+``time_gap`` (in the unit of ``sample_time``): every split that holds out the latest examples
+fits on those at least ``time_gap`` earlier. Give the horizon for point-in-time examples
+(:func:`leadscore.predict.train.train` does): their outcome windows overlap otherwise, and the
+validation would reward memorising contacts.
 """
 
 from __future__ import annotations
@@ -54,15 +60,18 @@ class LeadScoreClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         subsample: float = 1.0,
         colsample_bytree: float = 1.0,
         reg_lambda: float = 10.0,
-        max_bin: int = 63,
+        max_bin: int = 255,
         early_stopping_rounds: int = 30,
         calibration_fraction: float = 0.2,
+        tune: bool = True,
+        refit: bool = True,
         C: float | None = None,
         max_linear_samples: int | None = 200_000,
         min_positives: int = 200,
         validation_fraction: float = 0.25,
         cv: int = 3,
         max_validation_examples: int | None = 200_000,
+        time_gap: float = 0,
         validate: bool = False,
         random_state: int = 0,
         n_jobs: int | None = None,
@@ -79,12 +88,15 @@ class LeadScoreClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         self.max_bin = max_bin
         self.early_stopping_rounds = early_stopping_rounds
         self.calibration_fraction = calibration_fraction
+        self.tune = tune
+        self.refit = refit
         self.C = C
         self.max_linear_samples = max_linear_samples
         self.min_positives = min_positives
         self.validation_fraction = validation_fraction
         self.cv = cv
         self.max_validation_examples = max_validation_examples
+        self.time_gap = time_gap
         self.validate = validate
         self.random_state = random_state
         self.n_jobs = n_jobs
@@ -204,6 +216,7 @@ class LeadScoreClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 folds=self.cv,
                 max_examples=self.max_validation_examples,
                 min_positives=self.min_positives,
+                gap=self.time_gap,
             )
             kind = self.selection_.kind
         self.kind_ = kind
@@ -235,6 +248,7 @@ class LeadScoreClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 max_samples=self.max_linear_samples,
                 seed=self.random_state,
                 threads=self._threads(),
+                time_gap=self.time_gap,
             ).fit(X, y, self.categorical_, times)
         from leadscore.predict.boosting import BoostedModel, BoostParams
 
@@ -250,6 +264,9 @@ class LeadScoreClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             early_stopping_rounds=self.early_stopping_rounds,
             calibration=self.calibration,  # type: ignore[arg-type]
             calibration_fraction=self.calibration_fraction,
+            tune=self.tune,
+            refit=self.refit,
+            time_gap=self.time_gap,
             n_jobs=self._threads(),
             seed=self.random_state,
         )

@@ -57,6 +57,7 @@ class LinearModel:
     seed: int = 0
     solver: str = "newton-cholesky"
     threads: int = 1
+    time_gap: float = 0  # see leadscore.predict.splits
     numeric: list[_Numeric] = field(default_factory=list)
     categories: list[_Category] = field(default_factory=list)
     C_: float | None = None  # the penalty used
@@ -136,7 +137,9 @@ class LinearModel:
         from leadscore.predict.splits import holdout, subsample
 
         rows = subsample(np.arange(len(y)), C_SEARCH_SAMPLES, self.seed)
-        split = holdout(y[rows], None if times is None else times[rows], 0.25, self.seed)
+        split = holdout(
+            y[rows], None if times is None else times[rows], 0.25, self.seed, self.time_gap
+        )
         if split is None:
             return DEFAULT_C
         fit_rows, check_rows = rows[split.train], rows[split.held]

@@ -91,6 +91,7 @@ def select_kind(
     folds: int = 3,
     max_examples: int | None = 200_000,
     min_positives: int = 200,
+    gap: float = 0,
 ) -> Selection:
     """Validate each kind in ``kinds`` and choose one (see the module docstring)."""
     import numpy as np
@@ -110,7 +111,7 @@ def select_kind(
             messages.append(few + "; using the regularised logistic model")
         else:
             messages.append(few + "; they may overfit (kind='auto' would use the logistic model)")
-    split = time_split(times, y, fraction)
+    split = time_split(times, y, fraction, gap)
     candidates: list[Candidate] = []
     if split is not None:
         train = subsample(split.train, max_examples, seed)

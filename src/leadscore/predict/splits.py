@@ -2,6 +2,13 @@
 
 With times (snapshots), the later examples are held out: train on the past, check on the
 future, as the model will be used. Without them, splits are stratified and seeded.
+
+A ``gap`` (in the unit of the times) leaves out of the fitting part the examples less than
+``gap`` before the first held-out time. With point-in-time examples the gap is the horizon:
+an example at ``s`` is labelled by what happens in ``(s, s + horizon]``, so an earlier snapshot
+of a held-out contact whose outcome window reaches into the held-out windows would hand the
+fit the very conversions it is judged on (a model that memorises contacts would look better
+than it is). With the gap every fitting label is known before the held-out part begins.
 """
 
 from __future__ import annotations
@@ -31,9 +38,10 @@ def _both_classes(y: Any, index: Any, least: int = 1) -> bool:
     return positives >= least and len(picked) - positives >= least
 
 
-def time_split(times: Any, y: Any, fraction: float) -> Split | None:
+def time_split(times: Any, y: Any, fraction: float, gap: float = 0) -> Split | None:
     """Hold out the latest whole snapshot times holding about ``fraction`` of the examples
-    (at least one time on each side and both classes in each part), or None."""
+    (at least one time on each side and both classes in each part), or None. The fitting part
+    ends ``gap`` before the held-out part (see the module docstring)."""
     import numpy as np
 
     if times is None:
@@ -47,14 +55,17 @@ def time_split(times: Any, y: Any, fraction: float) -> Split | None:
     candidates = [i for i in range(1, len(distinct)) if later[i] <= wanted] or [len(distinct) - 1]
     cut = distinct[candidates[0]]
     held = np.flatnonzero(times >= cut)
-    train = np.flatnonzero(times < cut)
+    train = np.flatnonzero(times <= cut - gap) if gap > 0 else np.flatnonzero(times < cut)
     if not (_both_classes(y, held) and _both_classes(y, train)):
         return None
     from leadscore.timeutil import iso
 
     first = int(cut)
     when = iso(first) if first > 10**14 else str(first)  # epoch microseconds, or plain order
-    return Split(train, held, f"time-ordered: held out the examples from {when} on")
+    description = f"time-ordered: held out the examples from {when} on"
+    if gap > 0:
+        description += ", fitted on those at least the horizon earlier"
+    return Split(train, held, description)
 
 
 def stratified_split(y: Any, fraction: float, seed: int) -> Split | None:
@@ -76,9 +87,9 @@ def stratified_split(y: Any, fraction: float, seed: int) -> Split | None:
     return Split(train, held, f"stratified random hold-out of {fraction:.0%} (seed {seed})")
 
 
-def holdout(y: Any, times: Any, fraction: float, seed: int) -> Split | None:
+def holdout(y: Any, times: Any, fraction: float, seed: int, gap: float = 0) -> Split | None:
     """Time-ordered when possible, else stratified; None when the data are too small."""
-    return time_split(times, y, fraction) or stratified_split(y, fraction, seed)
+    return time_split(times, y, fraction, gap) or stratified_split(y, fraction, seed)
 
 
 def subsample(index: Any, limit: int | None, seed: int) -> Any:

@@ -3,8 +3,8 @@
 ``train`` builds the training set, validates the candidate kind(s) with the protocol of
 :mod:`leadscore.predict.selection`, refits the chosen kind on every example and returns a
 :class:`~leadscore.predict.trained.TrainedModel` with its report. The report's metrics are those
-of the validation fit (trained on the earlier snapshots, judged on the later ones); the model
-kept is refitted on all snapshots.
+of the validation fit (trained on the snapshots whose horizon ended before the later ones
+began, judged on the later ones); the model kept is refitted on all snapshots.
 """
 
 from __future__ import annotations
@@ -77,6 +77,7 @@ def train(
 
     from leadscore.predict.dataset import store_training_set, table_training_set
     from leadscore.predict.estimator import LeadScoreClassifier
+    from leadscore.predict.snapshots import DAY_US
     from leadscore.predict.trained import TrainedModel, TrainingReport
     from leadscore.timeutil import now_us
 
@@ -117,6 +118,9 @@ def train(
             + ("; try a longer horizon" if positives == 0 else "")
         )
     started, cpu = time.perf_counter(), time.process_time()
+    if table.horizon_days is not None and table.snapshot_us is not None:
+        # validation fits only on examples whose outcome window closed before the held-out ones
+        estimator_params.setdefault("time_gap", table.horizon_days * DAY_US)
     estimator = LeadScoreClassifier(
         kind=kind, validate=True, random_state=seed, n_jobs=n_jobs, **estimator_params
     )

@@ -1,0 +1,48 @@
+"""Hold-out splits: the latest whole snapshots held out, and a gap of one horizon before them
+so that no fitting label covers the held-out outcome windows."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from leadscore.predict.splits import holdout, time_split
+
+DAY = 86_400_000_000
+
+
+def snapshots(count: int = 8, per: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    times = np.repeat(np.arange(count) * 30 * DAY, per)
+    y = np.tile((np.arange(per) % 5 == 0).astype(np.int8), count)
+    return times, y
+
+
+def test_the_latest_whole_snapshots_are_held_out() -> None:
+    times, y = snapshots()
+    split = time_split(times, y, 0.25)
+    assert split is not None
+    cut = times[split.held].min()
+    assert cut == 6 * 30 * DAY  # the last two of eight snapshots: 25 %
+    assert set(times[split.train]) == {k * 30 * DAY for k in range(6)}
+    assert len(split.train) + len(split.held) == len(y)
+    assert "horizon" not in split.description
+
+
+def test_a_gap_leaves_out_the_examples_whose_outcome_window_reaches_the_held_out_part() -> None:
+    times, y = snapshots()
+    split = time_split(times, y, 0.25, gap=90 * DAY)
+    assert split is not None
+    cut = times[split.held].min()
+    assert cut == 6 * 30 * DAY
+    # snapshots at 90 and 150 days: their 90-day windows end after the cut at 180
+    assert set(times[split.train]) == {0, 30 * DAY, 60 * DAY, 90 * DAY}
+    assert (times[split.train] + 90 * DAY <= cut).all()
+    assert len(split.train) + len(split.held) == len(y) - 2 * 50
+    assert split.description.endswith("fitted on those at least the horizon earlier")
+
+
+def test_a_gap_longer_than_the_history_falls_back_to_a_stratified_split() -> None:
+    times, y = snapshots(count=3)
+    assert time_split(times, y, 0.25, gap=400 * DAY) is None
+    split = holdout(y, times, 0.25, seed=1, gap=400 * DAY)
+    assert split is not None
+    assert split.description.startswith("stratified")
