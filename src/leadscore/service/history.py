@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -28,7 +28,7 @@ def record_changes(
     seq: int,
 ) -> int:
     """Insert one history row per change; return the next sequence number."""
-    rows = []
+    rows: list[Sequence[Any]] = []
     for change in changes:
         cause = causes if isinstance(causes, str) else causes.get(change.contact_id, "event")
         rows.append(
@@ -47,25 +47,20 @@ def record_changes(
             ]
         )
         seq += 1
-    if rows:
-        import pyarrow as pa
-
-        names = [
-            "contact_id",
-            "at_us",
-            "seq",
-            "cause",
-            "model_version",
-            "total",
-            "grade",
-            "stage",
-            "old_total",
-            "old_grade",
-            "old_stage",
-        ]
-        columns = list(zip(*rows, strict=True))
-        store.append_arrow("score_history", pa.table(dict(zip(names, columns, strict=True))))
+    _append(store, "score_history", rows)
     return seq
+
+
+def _append(store: Store, table: str, rows: list[Sequence[Any]]) -> None:
+    """Insert ``rows`` (tuples in the table's column order) in one append."""
+    if not rows:
+        return
+    import pyarrow as pa
+
+    from leadscore.store.schema import column_names
+
+    columns = list(zip(*rows, strict=True))
+    store.append_arrow(table, pa.table(dict(zip(column_names(table), columns, strict=True))))
 
 
 def record_time_changes(
@@ -119,7 +114,7 @@ def create_alerts(
 
     marks = ", ".join("?" for _ in moved)
     ids = [c.contact_id for c in moved]
-    rows = {
+    scored = {
         r["contact_id"]: r
         for r in store.rows(f"SELECT * FROM scores WHERE contact_id IN ({marks})", ids)
     }
@@ -131,9 +126,10 @@ def create_alerts(
             ids,
         )
     }
-    alerts = []
+    alerts: list[dict[str, Any]] = []
+    rows: list[Sequence[Any]] = []
     for change in moved:
-        row = rows.get(change.contact_id)
+        row = scored.get(change.contact_id)
         reasons: list[dict[str, Any]] = []
         if row is not None:
             positive, negative = from_row(model, row).reasons(3)
@@ -171,9 +167,8 @@ def create_alerts(
             },
             "reasons": reasons,
         }
-        store.execute(
-            "INSERT INTO alerts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
+        rows.append(
+            (
                 alert_id,
                 change.contact_id,
                 at_us,
@@ -184,7 +179,8 @@ def create_alerts(
                 change.new_stage,
                 change.new_total,
                 json.dumps(payload, ensure_ascii=False),
-            ],
+            )
         )
         alerts.append(payload)
+    _append(store, "alerts", rows)
     return alerts
