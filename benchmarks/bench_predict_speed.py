@@ -18,7 +18,10 @@ then runs each step in its own interpreter so that peak memory (VmHWM) is per st
   10,000 leads and, for the logistic model, every lead's top factors as arrays
   (``top_factors``);
 - reference (once, first): plain LightGBM on a random 1M x 100 matrix with the same settings,
-  a yardstick for how busy the (shared) machine is during the run.
+  a yardstick for how busy the (shared) machine is during the run;
+- features (only on request: ``--step features --root <workspace> --model-id <id>``): the
+  feature builds alone (training set and scoring), to compare two versions of the code side
+  by side (put the other version's ``src`` first on ``PYTHONPATH``).
 
 Targets (issue 4): training on 1M contacts x ~100 features <= 60 s, scoring 1M contacts
 <= 10 s on 2 cores. Results and how to read them: docs/benchmarks.md ("Predictive scoring").
@@ -143,6 +146,43 @@ def run_score(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def run_features(args: argparse.Namespace) -> dict[str, Any]:
+    """The feature builds alone, no fitting: the training set of the train step and the
+    scoring features of a trained model's plan as of the data's end (rule features read from
+    the scores table when it is fresh for that time, as after the score step). For a side-by-
+    side run of two versions of the code: ``--step features --root ... --model-id ...``."""
+    from leadscore.predict.dataset import store_feature_table, store_training_set
+    from leadscore.predict.registry import load_model
+    from leadscore.store.duckdb_store import DuckStore
+    from leadscore.store.workspace import Workspace
+
+    ws = Workspace.open(args.root)
+    model = load_model(ws, args.model_id)
+    rule_model = ws.load_model()
+    out: dict[str, Any] = {"model_id": args.model_id}
+    with DuckStore(ws.database_path, read_only=True, threads=args.threads) as store:
+        end = int(store.scalar("SELECT max(ts_us) FROM events"))
+        started, cpu = time.perf_counter(), time.process_time()
+        train_set = store_training_set(
+            store, 90, rule_model=rule_model, max_examples=args.max_examples, seed=args.seed
+        )
+        built, built_cpu = time.perf_counter(), time.process_time()
+        scoring = store_feature_table(store, model.plan, end)
+        out.update(
+            {
+                "training_rows": len(train_set),
+                "training_features": train_set.X.shape[1],
+                "training_s": built - started,
+                "training_cpu_s": built_cpu - cpu,
+                "scoring_rows": len(scoring),
+                "scoring_s": time.perf_counter() - built,
+                "scoring_cpu_s": time.process_time() - built_cpu,
+                "load_average": os.getloadavg()[0],
+            }
+        )
+    return out
+
+
 def run_explain(args: argparse.Namespace) -> dict[str, Any]:
     from leadscore.predict.reasons import explain_table, top_factors
     from leadscore.predict.registry import load_model
@@ -209,7 +249,13 @@ def run_reference(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-STEPS = {"train": run_train, "score": run_score, "explain": run_explain, "reference": run_reference}
+STEPS = {
+    "train": run_train,
+    "score": run_score,
+    "explain": run_explain,
+    "reference": run_reference,
+    "features": run_features,
+}
 
 
 def child(args: argparse.Namespace) -> None:
