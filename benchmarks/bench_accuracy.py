@@ -186,25 +186,59 @@ class Project:
         return p, p, {"kind": model.kind_}
 
     def kinds(self, train: Any, y: Any, test: Any, order: Any) -> dict[str, Any]:
-        """Experiment: each kind alone, the mean of their calibrated probabilities, and the
-        logistic model with a fixed penalty."""
+        """Experiments: each kind alone, the trees as they were before the shape search and the
+        refit, a blend of the two kinds weighted on an inner hold-out, and the logistic model
+        with a fixed penalty."""
         from leadscore.predict.estimator import LeadScoreClassifier
 
         table, held = self._tables(train, y, test)
+
+        def fitted(kind: str, rows: Any = None, **params: Any) -> LeadScoreClassifier:
+            model = LeadScoreClassifier(
+                kind=kind, random_state=self.seed, n_jobs=self.jobs, **params
+            )
+            X, target = table.X, table.y
+            times = order
+            if rows is not None:
+                X, target = X.iloc[rows], target[rows]
+                times = None if order is None else order[rows]
+            return model.fit(X, target, sample_time=times)
+
         out = {}
+        logits = {}
         for kind in ("logistic", "lightgbm"):
-            model = LeadScoreClassifier(kind=kind, random_state=self.seed, n_jobs=self.jobs)
-            model.fit(table.X, table.y, sample_time=order)
+            model = fitted(kind)
+            logits[kind] = model.decision_function(held.X)
             out[f"ls_{kind}"] = model.predict_proba(held.X)[:, 1]
-        out["ls_blend"] = (out["ls_logistic"] + out["ls_lightgbm"]) / 2
+        out["ls_lightgbm_before"] = fitted(
+            "lightgbm", max_bin=63, tune=False, refit=False
+        ).predict_proba(held.X)[:, 1]
+        weight = self._blend_weight(table, order, fitted)
+        out["ls_blend"] = _sigmoid(weight * logits["lightgbm"] + (1 - weight) * logits["logistic"])
         # the logistic model with its penalty fixed at scikit-learn's default (C = 1) instead
         # of chosen on the latest examples
-        model = LeadScoreClassifier(
-            kind="logistic", C=1.0, random_state=self.seed, n_jobs=self.jobs
-        )
-        model.fit(table.X, table.y, sample_time=order)
-        out["ls_logistic_c1"] = model.predict_proba(held.X)[:, 1]
+        out["ls_logistic_c1"] = fitted("logistic", C=1.0).predict_proba(held.X)[:, 1]
         return out
+
+    def _blend_weight(self, table: Any, order: Any, fitted: Any) -> float:
+        """The weight of the trees' logit in ``w x trees + (1 - w) x logistic``, chosen by log
+        loss on an inner hold-out of the training rows (the latest quarter when in time order)."""
+        from leadscore.predict.metrics import log_loss
+        from leadscore.predict.splits import holdout
+
+        split = holdout(table.y, order, 0.25, self.seed)
+        assert split is not None
+        inner = table.X.iloc[split.held]
+        z = {
+            kind: fitted(kind, split.train).decision_function(inner)
+            for kind in ("lightgbm", "logistic")
+        }
+        weights = np.linspace(0.0, 1.0, 11)
+        losses = [
+            log_loss(table.y[split.held], _sigmoid(w * z["lightgbm"] + (1 - w) * z["logistic"]))
+            for w in weights
+        ]
+        return float(weights[int(np.argmin(losses))])
 
     def scorecard(
         self, train: Any, y: Any, test: Any, order: Any
@@ -218,6 +252,10 @@ class Project:
 
 
 # --- protocols ----------------------------------------------------------------------------
+
+
+def _sigmoid(z: Any) -> Any:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -35, 35)))
 
 
 def _metrics(y: Any, score: Any, p: Any) -> dict[str, float]:
