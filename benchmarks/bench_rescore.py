@@ -16,7 +16,11 @@ shared through ``--data-dir``), on a fresh copy scored once as of the data's end
   answers with a scan of every event;
 - ``rescore``: the library call ``rescore_contacts`` for the same contacts, all in: compiling
   the model, the slice, replacing the scores in one transaction;
-- ``full``: scoring every contact (``score_store``), for scale.
+- ``full``: scoring every contact (``score_store``), for scale;
+- ``refresh 1h``: ``leadscore.scoring.incremental.refresh`` one hour later, then another hour,
+  ``--repeat`` times: every score brought forward for time passing (re-based, or recomputed
+  where a window closed), the library call alone, without the service's history rows, alerts
+  and account and deal scores.
 
 Medians of ``--repeat`` rounds (new random contacts each round), wall and CPU seconds of this
 process. Results: docs/benchmarks.md ("Service").
@@ -36,6 +40,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+HOUR_US = 3_600_000_000
 
 
 def _timed(action: Any) -> tuple[float, float]:
@@ -70,7 +76,7 @@ def measure(data_dir: Path, contacts: int, batches: list[int], repeat: int) -> d
     from leadscore.compile.contacts import compile_contacts
     from leadscore.compile.dialects import get_dialect
     from leadscore.scoring import slices
-    from leadscore.scoring.incremental import rescore_contacts
+    from leadscore.scoring.incremental import refresh, rescore_contacts
     from leadscore.scoring.run import score_store
     from leadscore.store.workspace import Workspace
 
@@ -113,6 +119,17 @@ def measure(data_dir: Path, contacts: int, batches: list[int], repeat: int) -> d
                     "cpu_s": round(statistics.median(t[1] for t in times), 4),
                 }
             print(f"  {contacts:,} contacts, {n}: {json.dumps(out)}", file=sys.stderr)
+        # time passing: the library's refresh alone (no history, alerts, accounts or deals)
+        steps = []
+        for step in range(1, repeat + 1):
+            later = as_of + step * HOUR_US
+            wall, cpu = _timed(functools.partial(refresh, store, model, later))
+            steps.append((wall, cpu))
+        out["refresh 1h"] = {
+            "seconds": round(statistics.median(t[0] for t in steps), 3),
+            "cpu_s": round(statistics.median(t[1] for t in steps), 3),
+        }
+        print(f"  {contacts:,} contacts, refresh: {out['refresh 1h']}", file=sys.stderr)
         return out
 
 
