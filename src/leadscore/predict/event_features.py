@@ -196,13 +196,17 @@ def events_query(layout: EventLayout, dialect: str | Dialect, examples: str) -> 
         )
     ]
     for chunk in range(0, max(1, len(layout.conditions)), MASK_BITS):
-        terms: list[exp.Expr] = []
-        for bit, (types, where) in enumerate(layout.conditions[chunk : chunk + MASK_BITS]):
-            holds = and_all([_in(col("type"), types), compiler.compile(_predicate(where))])
-            terms.append(case([(holds, integer(1 << bit))], integer(0)))
+        part = layout.conditions[chunk : chunk + MASK_BITS]
+        readers = sorted({t for types, _ in part for t in types})
         mask: exp.Expr = integer(0)
-        for term in terms:
+        for bit, (types, where) in enumerate(part):
+            checks = [compiler.compile(_predicate(where))]
+            if list(types) != readers:  # else the CASE around the sum checked the type
+                checks.insert(0, _in(col("type"), types))
+            term = case([(and_all(checks), integer(1 << bit))], integer(0))
             mask = exp.Add(this=mask, expression=term)
+        if readers:  # conditions are tested only on the events of their types
+            mask = case([(_in(col("type"), readers), mask)], integer(0))
         codes.append(exp.alias_(mask, f"m{chunk // MASK_BITS}"))
     for k, info in enumerate(layout.distinct):
         assert info.property is not None
