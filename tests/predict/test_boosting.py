@@ -1,5 +1,5 @@
 """The gradient-boosted trees: the tree shape chosen on the held-out part, the refit on every
-example, and calibrated contributions that still add up."""
+example with its calibration, and calibrated contributions that still add up."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from leadscore.predict import metrics
-from leadscore.predict.boosting import BoostedModel, BoostParams
+from leadscore.predict.boosting import BoostedModel, BoostParams, intercept_for_mean
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
@@ -81,23 +81,35 @@ def test_shapes_compared_on_samples_then_fitted_on_the_whole_earlier_part(
     np.testing.assert_array_equal(sampled.logit(X[:500]), alone.logit(X[:500]))
 
 
-def test_refit_on_every_example_keeps_the_held_out_calibration(
+def test_refit_on_every_example_keeps_the_held_out_slope_and_centres_the_intercept(
     data: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> None:
     X, y, times = data
     held_out = fit(X, y, times, refit=False)
     refitted = fit(X, y, times, refit=True)
-    assert (refitted.a, refitted.b) == (held_out.a, held_out.b)
+    assert refitted.a == held_out.a
+    assert refitted.b != held_out.b
+    p = 1 / (1 + np.exp(-refitted.logit(X)))
+    assert abs(p.mean() - y.mean()) < 1e-9  # the mean probability is the conversion rate
+    assert refitted.note.endswith("the calibration's intercept centred on them")
     expected = min(120, round(held_out.best_iteration * len(y) / (0.8 * len(y))))
     assert refitted.best_iteration == refitted.booster.num_trees() == expected
     assert f"refitted on all 6,000 examples with {expected} trees" in refitted.note
     assert not np.array_equal(refitted.raw(X[:200]), held_out.raw(X[:200]))
     contrib, base = refitted.contributions(X[:200])
     np.testing.assert_allclose(base + contrib.sum(axis=1), refitted.logit(X[:200]), atol=1e-9)
-    # above the size limit the held-out fit is kept
+    # above the size limit the held-out fit and its calibration are kept
     kept = fit(X, y, times, refit=True, refit_max_samples=5000)
     np.testing.assert_array_equal(kept.logit(X[:200]), held_out.logit(X[:200]))
     assert "refitted" not in kept.note
+    assert (kept.a, kept.b) == (held_out.a, held_out.b)
+
+
+def test_intercept_for_a_mean_probability() -> None:
+    z = np.random.default_rng(0).normal(0, 2, 1000)
+    for rate in (0.01, 0.3, 0.9):
+        b = intercept_for_mean(z, rate)
+        assert abs(np.mean(1 / (1 + np.exp(-(z + b)))) - rate) < 1e-12
 
 
 def test_too_few_examples_to_hold_out_fit_every_example_uncalibrated() -> None:

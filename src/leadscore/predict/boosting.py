@@ -10,7 +10,10 @@ are held out. The trees are fitted on the rest, with early stopping on the held-
 - with ``refit`` (up to ``refit_max_samples`` examples), the chosen shape is fitted once more on
   every example, held-out ones included, with the number of trees early stopping picked scaled
   to the larger data (at most ``n_estimators``): the held-out part is the most recent one, the
-  most telling for the future. The calibration map of the held-out fit is kept.
+  most telling for the future. The calibration slope of the held-out fit is kept and its
+  intercept is centred so that the mean probability over every example is their conversion
+  rate: the held-out intercept also corrected the earlier fit for the later part's rate, which
+  the refit has learnt (kept as is with isotonic calibration).
 
 A calibration map is fitted on the held-out part's raw scores of the held-out fit:
 
@@ -88,6 +91,20 @@ def platt(raw: Any, y: Any, ridge: float = 1e-6, steps: int = 50) -> tuple[float
         if abs(step[0]) + abs(step[1]) < 1e-10:
             break
     return a, b
+
+
+def intercept_for_mean(z: Any, rate: float) -> float:
+    """The ``b`` whose ``mean(sigmoid(z + b))`` equals ``rate`` (0 < rate < 1; bisection)."""
+    import numpy as np
+
+    low, high = -40.0, 40.0
+    for _ in range(80):
+        middle = (low + high) / 2
+        if float(np.mean(_sigmoid(z + middle))) < rate:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
 
 
 @dataclass
@@ -184,6 +201,7 @@ class BoostedModel:
         return shape, booster
 
     def fit(self, X: Any, y: Any, categorical: list[bool], times: Any = None) -> BoostedModel:
+        import numpy as np
 
         from leadscore.predict.splits import holdout
 
@@ -222,6 +240,11 @@ class BoostedModel:
             self.note += (
                 f"; then refitted on all {len(X):,} examples with {self.best_iteration} trees"
             )
+            if self.isotonic is None:
+                # the held-out intercept also corrected the earlier fit for the later part's
+                # rate, which the refit has learnt: centre it on every example instead
+                self.b = intercept_for_mean(self.a * self.raw(X), float(np.mean(y)))
+                self.note += ", the calibration's intercept centred on them"
         return self
 
     def raw(self, X: Any) -> FloatArray:
