@@ -59,6 +59,24 @@ def test_bulk_load_is_all_or_nothing() -> None:
             store.append_arrow("events", data.events.slice(5, 1))
 
 
+def test_bulk_load_keeps_the_secondary_indexes() -> None:
+    """Dropped while an empty table is loaded, built again after: also after a failed load."""
+    from leadscore.store.schema import INDEXES
+
+    data = generate(200, seed=4)
+    expected = sorted(name for name, _, _ in INDEXES)
+    named = "SELECT index_name FROM duckdb_indexes() WHERE NOT is_unique ORDER BY index_name"
+    with DuckStore() as store:
+        store.init_schema()
+        bad = [("events", data.events.slice(0, 2)), ("events", data.events.slice(1, 1))]
+        with pytest.raises(LeadscoreError):
+            bulk_load(store, bad)
+        assert [r["index_name"] for r in store.rows(named)] == expected
+        bulk_load(store, data.tables().items())
+        assert [r["index_name"] for r in store.rows(named)] == expected
+        assert store.count("events") == data.events.num_rows
+
+
 def test_bulk_load_after_an_open_result() -> None:
     data = generate(100, seed=9)
     with DuckStore() as store:
