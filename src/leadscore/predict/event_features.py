@@ -8,9 +8,10 @@ numpy turns those per-event rows into every column with a handful of ``bincount`
 ``minimum.at`` calls per event selection.
 
 Why not group in SQL: on 1M contacts with ten events each (87 event features), one GROUP BY of
-the pairs with a conditional aggregate per feature took DuckDB 28 to 44 s and the narrow GROUP
-BY (pair, type, masks, window bucket) about 10 s plus 5 s of numpy to spread its groups, against
-about 3.5 s for the per-event rows (docs/benchmarks.md, "Predictive scoring speed").
+the pairs with a conditional aggregate per feature took DuckDB 31 to 44 CPU s and a narrow GROUP
+BY (pair, type, masks, window bucket) 9 CPU s plus 5 of numpy to spread its groups, against
+about 4 CPU s for the per-event rows plus 3.5 to 4 of numpy (docs/benchmarks.md, "Predictive
+scoring speed").
 
 Windows follow the model spec: an event is within ``W`` days of the snapshot ``s`` when
 ``s - ts < W`` days (and ``ts <= s``).
