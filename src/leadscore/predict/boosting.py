@@ -11,9 +11,9 @@ are held out. The trees are fitted on the rest, with early stopping on the held-
   every example, held-out ones included, with the number of trees early stopping picked scaled
   to the larger data (at most ``n_estimators``): the held-out part is the most recent one, the
   most telling for the future. The calibration slope of the held-out fit is kept and its
-  intercept is centred so that the mean probability over every example is their conversion
-  rate: the held-out intercept also corrected the earlier fit for the later part's rate, which
-  the refit has learnt (kept as is with isotonic calibration).
+  intercept is centred anew so that the refitted model's mean probability on the held-out
+  part is that part's conversion rate: the held-out intercept corrected the earlier fit for
+  that rate, which the refit has partly learnt (kept as is with isotonic calibration).
 
 A calibration map is fitted on the held-out part's raw scores of the held-out fit:
 
@@ -241,10 +241,11 @@ class BoostedModel:
                 f"; then refitted on all {len(X):,} examples with {self.best_iteration} trees"
             )
             if self.isotonic is None:
-                # the held-out intercept also corrected the earlier fit for the later part's
-                # rate, which the refit has learnt: centre it on every example instead
-                self.b = intercept_for_mean(self.a * self.raw(X), float(np.mean(y)))
-                self.note += ", the calibration's intercept centred on them"
+                # the held-out intercept corrected the earlier fit for the held-out part's rate,
+                # which the refit has partly learnt: centre it anew on that part
+                held = split.held
+                self.b = intercept_for_mean(self.a * self.raw(X[held]), float(np.mean(y[held])))
+                self.note += ", the calibration's intercept centred on the held-out part again"
         return self
 
     def raw(self, X: Any) -> FloatArray:
