@@ -183,7 +183,7 @@ class Project:
         model = LeadScoreClassifier(kind="auto", random_state=self.seed, n_jobs=self.jobs)
         model.fit(table.X, table.y, sample_time=order)
         p = model.predict_proba(held.X)[:, 1]
-        return p, p, {"kind": model.kind_}
+        return p, p, {"kind": model.kind_, "reason": model.selection_.reason}
 
     def kinds(self, train: Any, y: Any, test: Any, order: Any) -> dict[str, Any]:
         """Experiments: each kind alone, the trees as they were before the shape search and the
