@@ -1,7 +1,8 @@
 """Choosing the model kind by validation, and measuring the chosen one.
 
 With snapshot times the protocol is time-ordered: every candidate is fitted on the earlier
-snapshots and judged on the later ones, the way it will be used. Without times it is stratified
+snapshots and judged on the later ones, the way it will be used (fitted only on those at least
+``gap`` earlier: see :mod:`leadscore.predict.splits`). Without times it is stratified
 k-fold cross-validation (seeded). Candidates are compared by validation log loss (a proper
 scoring rule: it rewards both ranking and calibration); gradient-boosted trees must beat the
 logistic model by more than 0.2 % to be chosen, so the simpler model wins ties.
