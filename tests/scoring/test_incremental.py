@@ -180,3 +180,35 @@ def test_refresh_reads_the_exact_part_by_lookup_or_by_scan_alike(
             for row in _stored(store)
         ]
     assert_same_rows(refreshed, recomputed, "contact_id")
+
+
+def test_refresh_takes_underflowing_weights_to_zero(fresh_store: Callable[[Any, Any], Any]) -> None:
+    """A decayed weight already near the smallest double, re-based further: PostgreSQL raises
+    an error where a product underflows, so the rebase must reach 0 without one."""
+    from leadscore.model import load_model_text
+    from leadscore.records import Contact
+
+    model = load_model_text(
+        """
+leadscore: 1
+name: t
+scores:
+  engagement:
+    rules:
+      - {id: visit, points: 10, event: page_view, count: each, half_life: 1h}
+"""
+    )
+    hour = UNIT_US["h"]
+    contacts = [Contact("a"), Contact("b")]
+    events = [
+        Event("e1", "a", "page_view", T - 1_000 * hour),  # weight 0.5 ** 1000 at T
+        Event("e2", "b", "page_view", T - hour),
+    ]
+    store = fresh_store(contacts, events)
+    score_store(store, model, T, entities=("contacts",))
+    later = T + 100 * hour  # 0.5 ** 1100: below the smallest double
+    update = refresh(store, model, later)
+    assert update.rebased == 2
+    assert_same_rows(
+        _stored(store), evaluate_contacts(model, contacts, events, later), "contact_id"
+    )

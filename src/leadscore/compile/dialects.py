@@ -94,8 +94,21 @@ class Dialect:
         half = exp.Cast(this=exp.Literal.number("0.5"), to=exp.DataType.build("double"))
         return exp.Pow(this=half, expression=exponent)
 
+    def rebased(self, weight: exp.Expr, exponent: exp.Expr) -> exp.Expr:
+        """``weight * 0.5 ** exponent`` for weight, exponent >= 0 (0 once it underflows)."""
+        return exp.Mul(this=weight, expression=self.half_power(exponent))
+
     def sql(self, expression: exp.Expr, pretty: bool = True) -> str:
         return expression.sql(dialect=self.sqlglot_name, pretty=pretty)
+
+
+def _double(value: str) -> exp.Expr:
+    return exp.Cast(this=exp.Literal.number(value), to=exp.DataType.build("double"))
+
+
+# PostgreSQL raises an error where a double underflows to 0 (in pow and in products); results
+# below 2^-1022 (the smallest normal double) are taken as 0 before that can happen
+PG_MIN_EXPONENT = "1022"
 
 
 @dataclass(frozen=True)
@@ -108,13 +121,23 @@ class Postgres(Dialect):
         return func("jsonb_extract_path_text", column, text(key))
 
     def half_power(self, exponent: exp.Expr) -> exp.Expr:
-        # PostgreSQL raises an error on underflow where the others return 0; past 2^-1100 the
-        # double is 0 anyway
-        limit = exp.Cast(this=exp.Literal.number("1100"), to=exp.DataType.build("double"))
-        zero = exp.Cast(this=exp.Literal.number("0"), to=exp.DataType.build("double"))
+        tiny = exp.GT(this=exponent, expression=_double(PG_MIN_EXPONENT))
         return exp.Case(
-            ifs=[exp.If(this=exp.GT(this=exponent, expression=limit), true=zero)],
+            ifs=[exp.If(this=tiny, true=_double("0"))],
             default=super().half_power(exponent.copy()),
+        )
+
+    def rebased(self, weight: exp.Expr, exponent: exp.Expr) -> exp.Expr:
+        # the product underflows when exponent - log2(weight) passes the limit
+        log2 = exp.Div(this=exp.Ln(this=weight.copy()), expression=exp.Ln(this=_double("2")))
+        tiny = exp.GT(
+            this=exp.Sub(this=exponent.copy(), expression=log2),
+            expression=_double(PG_MIN_EXPONENT),
+        )
+        zero = exp.LTE(this=weight.copy(), expression=_double("0"))
+        return exp.Case(
+            ifs=[exp.If(this=zero, true=_double("0")), exp.If(this=tiny, true=_double("0"))],
+            default=super().rebased(weight, exponent),
         )
 
     def regex_search(self, value: exp.Expr, pattern: str) -> exp.Expr:

@@ -54,7 +54,7 @@ def compile_rebase(
         if half_life is not None:
             elapsed = exp.Sub(this=t.copy(), expression=exp.column("as_of_us", "s"))
             ratio = exp.Div(this=to_double(elapsed), expression=to_double(integer(half_life)))
-            weight = exp.Mul(this=weight, expression=d.half_power(ratio))
+            weight = d.rebased(weight, ratio)
         rules = rules.select(exp.alias_(weight, rule_col(rule.id, "weight")), copy=False)
     rules = rules.select(exp.column("next_change_us", "s").as_("next_change_us"), copy=False)
     rules = rules.where(rebaseable(state, as_of_us), copy=False)
