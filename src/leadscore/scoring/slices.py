@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from leadscore.compile.sources import Sources
+from leadscore.store.base import IN_LIST
 
 if TYPE_CHECKING:
     from leadscore.store.base import Store
@@ -57,8 +58,7 @@ def fill(store: Store, ids: Sequence[str]) -> Sources:
         store.execute(f"DELETE FROM {table}")
         if by_scan:
             store.execute(
-                f"INSERT INTO {table} SELECT * FROM {source} "
-                "WHERE contact_id IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+                f"INSERT INTO {table} SELECT * FROM {source} WHERE contact_id IN {IN_LIST}",
                 [list(ids)],
             )
             continue

@@ -21,7 +21,7 @@ from collections.abc import Collection, Iterable
 from typing import TYPE_CHECKING
 
 from leadscore.errors import LeadscoreError
-from leadscore.store.schema import INDEXES, TABLES
+from leadscore.store.schema import INDEXES, TABLES, index_statement
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -64,8 +64,8 @@ def bulk_load(
     try:
         return _load(store, batches, extra_tables)
     finally:
-        for name, on, columns in deferred:
-            con.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {on} ({', '.join(columns)})")
+        for index in deferred:
+            con.execute(index_statement(*index))
 
 
 def _load(

@@ -7,7 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from leadscore.errors import LeadscoreError
-from leadscore.store.schema import INDEXES, TABLES
+from leadscore.store.schema import INDEXES, TABLES, index_statement
 
 if TYPE_CHECKING:
     import psycopg
@@ -31,7 +31,7 @@ def create_statements() -> list[str]:
         cols = ", ".join(f"{c} {_pg_type(c, t)}" for c, t in columns)
         out.append(f"CREATE TABLE IF NOT EXISTS {name} ({cols}, PRIMARY KEY ({', '.join(key)}))")
     for index, table, indexed in INDEXES:
-        out.append(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({', '.join(indexed)})")
+        out.append(index_statement(index, table, indexed))
     return out
 
 

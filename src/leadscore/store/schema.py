@@ -178,6 +178,11 @@ INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
+def index_statement(name: str, table: str, columns: tuple[str, ...]) -> str:
+    """DDL of a secondary index (idempotent; the same on DuckDB and PostgreSQL)."""
+    return f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({', '.join(columns)})"
+
+
 def create_statements() -> list[str]:
     """DDL for DuckDB (idempotent)."""
     out = []
@@ -186,7 +191,7 @@ def create_statements() -> list[str]:
         out.append(f"CREATE TABLE IF NOT EXISTS {name} ({cols})")
         out.append(f"CREATE UNIQUE INDEX IF NOT EXISTS {name}_key ON {name} ({', '.join(key)})")
     for index, table, indexed in INDEXES:
-        out.append(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({', '.join(indexed)})")
+        out.append(index_statement(index, table, indexed))
     return out
 
 
