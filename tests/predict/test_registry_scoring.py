@@ -72,6 +72,25 @@ def test_registry_round_trip(tmp_path: Path, demo: Demo, trained: dict[str, Trai
     assert not list((tmp_path / "models").glob(".tmp-*"))
 
 
+def test_a_loaded_model_keeps_its_compiled_trees_in_its_folder(
+    tmp_path: Path, demo: Demo, trained: dict[str, TrainedModel], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadscore.predict import compiled
+
+    record = registry.save_model(tmp_path, trained["lightgbm"], activate=False)
+    folder = tmp_path / "models" / record.model_id
+    table = trained["lightgbm"].features_for(demo.store, demo.end_us)
+    expected = trained["lightgbm"].predict_proba(table)
+    monkeypatch.setattr(compiled, "MIN_ROWS", 1)  # as for a million leads
+    got = registry.load_model(tmp_path, record.model_id).predict_proba(table)
+    assert len(list(folder.glob(f"{compiled.PREFIX}*.o"))) == 1
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)
+    monkeypatch.setattr(compiled, "MIN_ROWS", 10**9)  # few leads: the kept code is used
+    again = registry.load_model(tmp_path, record.model_id)
+    np.testing.assert_array_equal(again.predict_proba(table), got)
+    assert isinstance(again.estimator.model_._compiled, compiled.CompiledTrees)
+
+
 def test_no_active_model(tmp_path: Path) -> None:
     with pytest.raises(LeadscoreError, match="leadscore train"):
         registry.load_model(tmp_path)

@@ -26,7 +26,8 @@ A calibration map is fitted on the held-out part's raw scores of the held-out fi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
@@ -117,6 +118,16 @@ class BoostedModel:
     isotonic: Any = None
     shape: tuple[int, int, float] | None = None  # (num_leaves, min_child_samples, reg_lambda)
     note: str = ""
+    # where the compiled trees are kept (the registry sets the model's folder); not pickled
+    cache_dir: Path | None = field(default=None, repr=False, compare=False)
+    # the compiled trees; None: not looked for, "kept" / "not kept": in cache_dir or not,
+    # False: compiling failed (LightGBM predicts)
+    _compiled: Any = field(default=None, init=False, repr=False, compare=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["cache_dir"] = state["_compiled"] = None
+        return state
 
     def _settings(self, shape: tuple[int, int, float], rows: int) -> dict[str, Any]:
         p = self.params
@@ -205,6 +216,8 @@ class BoostedModel:
 
         from leadscore.predict.splits import holdout
 
+        self._compiled = None
+
         p = self.params
         split = holdout(y, times, p.calibration_fraction, p.seed, p.time_gap)
         if split is not None and not _enough(y[split.held]):
@@ -255,11 +268,28 @@ class BoostedModel:
         out = self.booster.predict(X, num_iteration=self.best_iteration, raw_score=True)
         return np.asarray(out, dtype=np.float64)
 
+    def scoring_raw(self, X: Any) -> FloatArray:
+        """:meth:`raw` for scoring: by the compiled trees when they are kept or ``X`` is large
+        enough to pay for compiling them (:mod:`leadscore.predict.compiled`)."""
+        from leadscore.predict import compiled
+
+        if self._compiled is None:  # not looked for yet: is it kept?
+            kept = compiled.is_cached(self.booster, self.best_iteration, self.cache_dir)
+            self._compiled = "kept" if kept else "not kept"
+        if isinstance(self._compiled, str) and (
+            self._compiled == "kept" or len(X) >= compiled.MIN_ROWS
+        ):
+            found = compiled.compiled(self.booster, self.best_iteration, self.cache_dir)
+            self._compiled = False if found is None else found  # False: failed, not again
+        if isinstance(self._compiled, compiled.CompiledTrees):
+            return self._compiled.raw(X, self.params.n_jobs)
+        return self.raw(X)
+
     def logit(self, X: Any) -> FloatArray:
         """Calibrated log-odds."""
         import numpy as np
 
-        raw = self.raw(X)
+        raw = self.scoring_raw(X)
         if self.isotonic is not None:
             p = np.clip(self.isotonic.predict(_sigmoid(raw)), EPS, 1 - EPS)
             return np.asarray(np.log(p / (1 - p)), dtype=np.float64)

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 KINDS = ("auto", "lightgbm", "logistic")
 CALIBRATIONS = ("sigmoid", "isotonic")
+ENCODE_BLOCK = 16_384  # rows of the float32 matrix filled at a time (8 MB for 122 features)
 
 
 def _choice(name: str, value: object, allowed: tuple[str, ...]) -> None:
@@ -145,7 +146,7 @@ class LeadScoreClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         import numpy as np
         import pandas as pd
 
-        out = np.empty(X.shape, dtype=np.float32)
+        columns = []
         for j, name in enumerate(X.columns):
             column = X[name]
             categorical = isinstance(column.dtype, pd.CategoricalDtype)
@@ -161,9 +162,18 @@ class LeadScoreClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 else:  # other categories or text: match by value
                     values = column.astype(object) if categorical else column.astype("string")
                     codes = pd.Index(levels).get_indexer(pd.Index(values.astype(object)))
-                out[:, j] = np.where(codes < 0, np.nan, codes)
+                columns.append(np.where(codes < 0, np.float32(np.nan), codes.astype(np.float32)))
+            elif column.dtype == np.float32:  # the usual case: the frame's own values
+                columns.append(column.to_numpy())
             else:
-                out[:, j] = column.to_numpy(dtype=np.float32, na_value=np.nan)
+                columns.append(column.to_numpy(dtype=np.float32, na_value=np.nan))
+        out = np.empty(X.shape, dtype=np.float32)
+        # by blocks of rows: filled column by column over all rows at once, nearly every value
+        # written missed the cache (3.5x as slow on a million rows x 122 features)
+        for start in range(0, len(out), ENCODE_BLOCK):
+            block = out[start : start + ENCODE_BLOCK]
+            for j, values in enumerate(columns):
+                block[:, j] = values[start : start + ENCODE_BLOCK]
         if np.isinf(out).any():
             raise ValueError("Input X contains infinity or a value too large for float32.")
         return out

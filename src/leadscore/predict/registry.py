@@ -190,6 +190,7 @@ def load_model(workspace: Workspace | str | Path, model_id: str | None = None) -
     path = _check(workspace, model_id)
     model: TrainedModel = joblib.load(path / MODEL_FILE)
     model.model_id = model_id
+    model.keep_compiled_in(path)
     return model
 
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 from leadscore.errors import LeadscoreError
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import numpy as np
     import numpy.typing as npt
     import pandas as pd
@@ -138,6 +140,15 @@ class TrainedModel:
         if as_of_us is None:
             raise LeadscoreError("say as of when to score (as_of_us)")
         return store_feature_table(source, self.plan, as_of_us, contact_ids)
+
+    def keep_compiled_in(self, folder: Path) -> None:
+        """Keep what is compiled for fast scoring (the trees, :mod:`leadscore.predict.compiled`)
+        in ``folder``: the registry gives each saved model's own folder."""
+        from leadscore.predict.boosting import BoostedModel
+
+        inner = getattr(self.estimator, "model_", None)
+        if isinstance(inner, BoostedModel):
+            inner.cache_dir = folder
 
     def _X(self, data: FeatureTable | pd.DataFrame) -> pd.DataFrame:
         import pandas as pd
