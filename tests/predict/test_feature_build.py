@@ -162,3 +162,16 @@ def test_category_codes_from_arrow_and_numpy() -> None:
 def test_positions_of_dense_and_gapped_row_ids() -> None:
     assert positions(np.array([5, 6, 7, 8]), np.array([8, 5, 6])).tolist() == [3, 0, 1]
     assert positions(np.array([2, 9, 40]), np.array([40, 2, 9, 9])).tolist() == [2, 0, 1, 1]
+
+
+def test_the_event_columns_are_the_same_on_one_thread_or_several(
+    demo: Demo, training: FeatureTable, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadscore.predict import event_features
+
+    tables = []
+    for workers in (1, 3):
+        monkeypatch.setattr(event_features, "_workers", lambda store, n=workers: n)
+        tables.append(store_feature_table(demo.store, training.plan, demo.end_us).X)
+    pd.testing.assert_frame_equal(tables[0], tables[1])
+    assert tables[0].shape[1] == len(training.plan.infos)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -308,41 +309,69 @@ def _selection(layout: EventLayout, ev: Events, by_type: list[Any], info: Featur
     return picked
 
 
-def columns_of(layout: EventLayout, ev: Events, n_rows: int) -> dict[str, Any]:
+def columns_of(layout: EventLayout, ev: Events, n_rows: int, workers: int = 1) -> dict[str, Any]:
     """Every event column of ``layout`` (float32) for ``n_rows`` pairs from their events:
     counts within a window, days since the youngest event within the cap (missing when none),
-    distinct values within a window."""
+    distinct values within a window; the features of each event selection on one of
+    ``workers`` threads."""
     import numpy as np
 
     small = ev.t.astype(np.int16 if len(layout.types) < 2**15 else np.int64)
     order = np.argsort(small, kind="stable")  # a radix sort for small integers
     starts = np.searchsorted(small[order], np.arange(len(layout.types) + 1))
     by_type = [order[starts[k] : starts[k + 1]] for k in range(len(layout.types))]
-    out: dict[str, Any] = {}
-    for k, info in enumerate(layout.distinct):
-        out[info.name] = _distinct(ev.pos, ev.values[k], n_rows)
     selections: dict[str, list[FeatureInfo]] = {}
     for info in layout.infos:
         if info.kind != "distinct_values":
             key = json.dumps([info.event_types, _where_key(info.where)])
             selections.setdefault(key, []).append(info)
+
+    def distinct(k: int) -> dict[str, Any]:
+        return {layout.distinct[k].name: _distinct(ev.pos, ev.values[k], n_rows)}
+
+    def selected(chosen: list[FeatureInfo]) -> dict[str, Any]:
+        return _selection_columns(layout, ev, by_type, chosen, n_rows)
+
+    tasks: list[Callable[[], dict[str, Any]]] = [
+        *(partial(distinct, k) for k in range(len(layout.distinct))),
+        *(partial(selected, chosen) for chosen in selections.values()),
+    ]
+    out: dict[str, Any] = {}
+    if workers > 1 and len(tasks) > 1:  # numpy lets go of the GIL in its loops
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for part in pool.map(lambda task: task(), tasks):
+                out.update(part)
+    else:
+        for task in tasks:
+            out.update(task())
+    return out
+
+
+def _selection_columns(
+    layout: EventLayout, ev: Events, by_type: list[Any], chosen: list[FeatureInfo], n_rows: int
+) -> dict[str, Any]:
+    """The columns of the features that share one event selection (types and condition)."""
+    import numpy as np
+
+    out: dict[str, Any] = {}
     n_buckets = len(layout.windows)
-    for chosen in selections.values():
-        picked = _selection(layout, ev, by_type, chosen[0])
-        within: Any = None  # per pair, the events within each window
-        for info in chosen:
-            last = layout.bucket(int(info.window_days or 0))
-            if info.kind == "event_count":
-                if within is None:
-                    cells = ev.bucket[picked] * n_rows + ev.pos[picked]
-                    counts = np.bincount(cells, minlength=n_buckets * n_rows)
-                    # bucket k holds the ages in [windows[k-1], windows[k]) days: window k
-                    # holds the buckets 0..k
-                    within = counts.reshape(n_buckets, n_rows).cumsum(axis=0)
-                out[info.name] = within[last].astype(np.float32)
-            else:
-                kept = picked[ev.bucket[picked] <= last]
-                out[info.name] = _days_since(ev.pos[kept], ev.age[kept], n_rows)
+    picked = _selection(layout, ev, by_type, chosen[0])
+    within: Any = None  # per pair, the events within each window
+    for info in chosen:
+        last = layout.bucket(int(info.window_days or 0))
+        if info.kind == "event_count":
+            if within is None:
+                cells = ev.bucket[picked] * n_rows + ev.pos[picked]
+                counts = np.bincount(cells, minlength=n_buckets * n_rows)
+                # bucket k holds the ages in [windows[k-1], windows[k]) days: window k
+                # holds the buckets 0..k
+                within = counts.reshape(n_buckets, n_rows).cumsum(axis=0)
+            out[info.name] = within[last].astype(np.float32)
+        else:
+            kept = picked[ev.bucket[picked] <= last]
+            out[info.name] = _days_since(ev.pos[kept], ev.age[kept], n_rows)
     return out
 
 
@@ -384,4 +413,15 @@ def event_columns(
     columns = fetch_columns(store, d.sql(events_query(layout, d, examples), pretty=False))
     ev = events_of(layout, columns, row_ids)
     del columns
-    return columns_of(layout, ev, len(row_ids))
+    return columns_of(layout, ev, len(row_ids), _workers(store))
+
+
+def _workers(store: Store) -> int:
+    """Threads for numpy: as many as DuckDB's, else as many cores as there are (at most 4)."""
+    import os
+
+    from leadscore.store.duckdb_store import DuckStore
+
+    if isinstance(store, DuckStore):
+        return max(1, int(store.scalar("SELECT current_setting('threads')")))
+    return max(1, min(4, os.cpu_count() or 1))
