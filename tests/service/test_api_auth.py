@@ -4,6 +4,9 @@ no key or webhook secret reaches the logs."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -145,3 +148,38 @@ def test_no_secret_in_logs(api: Api, caplog: pytest.LogCaptureFixture) -> None:
     assert "refused GET /api/v1/contacts: no valid API key" in text  # the logs were captured
     for leaked in (key, key[:-3], key.split("_", 2)[2], api.key, secret, "user:pw"):
         assert leaked not in text
+
+
+def test_the_key_ring_reads_a_key_once_on_duckdb_and_every_time_on_postgres(
+    engine: Callable[[], Any],
+) -> None:
+    """A DuckDB file is this process's alone while it is open: a key found valid is
+    remembered until this process revokes one. PostgreSQL may be changed by another process
+    at any time (``leadscore keys revoke``): every check reads the key's row."""
+    from leadscore.service.auth import KeyRing, create_key
+
+    store = engine()
+    store.init_schema()
+    key_id, key = create_key(store, "ring")
+    reads = []
+
+    @contextmanager
+    def reader() -> Iterator[Any]:
+        reads.append(1)
+        yield store
+
+    ring = KeyRing({"w": reader})
+    exclusive = store.dialect == "duckdb"
+    assert ring.workspace_of(key) == "w"
+    assert ring.workspace_of(key) == "w"
+    assert len(reads) == (1 if exclusive else 2)
+    assert (ring.remembered(key) == "w") is exclusive
+    assert ring.workspace_of(key + "x") is None  # a wrong key is never remembered
+    if not exclusive:  # revoked by "another process": plain SQL, not this process's revoke_key
+        store.execute("UPDATE api_keys SET revoked_at_us = 1 WHERE key_id = ?", [key_id])
+        assert ring.workspace_of(key) is None
+    else:
+        revoke_key(store, key_id)
+        assert ring.remembered(key) is None
+        assert ring.workspace_of(key) is None
+    store.close()

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
     from leadscore.store.base import Store
 
 PREFIX = "lsk"
+# exclusive stores: no other process can change them while this one has them open
+EXCLUSIVE_DIALECTS = ("duckdb",)
 _KEY = re.compile(r"lsk_([0-9a-f]{12})_([A-Za-z0-9_-]{20,100})")
 _KEY_ID = re.compile(r"[0-9a-f]{12}")
 MAX_NAME_LENGTH = 100
@@ -112,6 +114,7 @@ def revoke_key(store: Store, key_id: str, at_us: int | None = None) -> ApiKey:
         "UPDATE api_keys SET revoked_at_us = ? WHERE key_id = ? AND revoked_at_us IS NULL",
         [now_us() if at_us is None else at_us, wanted],
     )
+    _REVOCATIONS.bump()
     rows = store.rows(
         "SELECT key_id, name, created_at_us, revoked_at_us FROM api_keys WHERE key_id = ?",
         [wanted],
@@ -139,23 +142,60 @@ def check_key(store: Store, key: str) -> bool:
 Reader = Callable[[], AbstractContextManager["Store"]]
 
 
+class _Counter:
+    """How many revocations this process has made: a key ring's memo of checked keys holds only
+    while it has not moved."""
+
+    def __init__(self) -> None:
+        self.value = 0
+        self._lock = threading.Lock()
+
+    def bump(self) -> None:
+        with self._lock:
+            self.value += 1
+
+
+_REVOCATIONS = _Counter()
+
+
 class KeyRing:
     """Finds the workspace a key belongs to, among the workspaces served.
 
-    Every check reads the key's row (a revoked key fails on its next request); which workspace
-    holds a key is remembered, so a request reads one workspace, not all of them.
+    A revoked key fails on its next request. With PostgreSQL every check reads the key's row:
+    another process (``leadscore keys revoke``) may revoke it at any time. A DuckDB workspace
+    file is locked by the service's process while it runs, so its keys can only be revoked
+    through this process (:func:`revoke_key` counts every revocation): a key found valid there
+    is remembered until the next revocation, and its requests read nothing (a key read was
+    about a seventh of the server's work per single-event request). Which workspace holds a key
+    is remembered as well, so a request reads one workspace, not all of them.
     """
 
     def __init__(self, readers: Mapping[str, Reader]):
         self._readers = dict(readers)
         self._home: dict[str, str] = {}  # key hash -> workspace name
+        self._valid: dict[str, tuple[str, int]] = {}  # key hash -> (workspace, revocations)
         self._lock = threading.Lock()
+
+    def remembered(self, key: str | None) -> str | None:
+        """The workspace of ``key`` when it was found valid since the last revocation (no read
+        at all), else ``None`` (then ask :meth:`workspace_of`)."""
+        if not key:
+            return None
+        with self._lock:
+            memo = self._valid.get(key_hash(key))
+        if memo is not None and memo[1] == _REVOCATIONS.value:
+            return memo[0]
+        return None
 
     def workspace_of(self, key: str | None) -> str | None:
         """The name of the workspace whose valid key ``key`` is, else ``None``."""
         if not key or parse_key(key) is None:
             return None
+        found = self.remembered(key)
+        if found is not None:
+            return found
         digest = key_hash(key)
+        revocations = _REVOCATIONS.value  # before reading: a revocation meanwhile voids the memo
         with self._lock:
             known = self._home.get(digest)
         candidates = [known] if known is not None else list(self._readers)
@@ -164,5 +204,7 @@ class KeyRing:
                 if check_key(store, key):
                     with self._lock:
                         self._home[digest] = name
+                        if store.dialect in EXCLUSIVE_DIALECTS:
+                            self._valid[digest] = (name, revocations)
                     return name
         return None

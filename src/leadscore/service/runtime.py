@@ -273,16 +273,26 @@ class Runtime:
             store.close()
 
     # ------------------------------------------------------------------ writes
-    def _submit(self, kind: str, items: list[Any]) -> Any:
+    def _enqueue(self, kind: str, items: list[Any]) -> Future[Any]:
         if self._stopping.is_set():
             raise RuntimeStopped(f"workspace '{self.name}' is shutting down")
         request = _Write(kind, items)
         self._writes.put(request)
-        return request.future.result()
+        return request.future
+
+    def _submit(self, kind: str, items: list[Any]) -> Any:
+        return self._enqueue(kind, items).result()
 
     def ingest_events(self, events: list[Event]) -> list[ItemResult]:
         """Store events durably; returns accepted / duplicate / rejected per item."""
         return list(self._submit("events", events))
+
+    async def ingest_events_async(self, events: list[Event]) -> list[ItemResult]:
+        """:meth:`ingest_events` for the event loop: awaits the durable commit without holding
+        a thread."""
+        import asyncio
+
+        return list(await asyncio.wrap_future(self._enqueue("events", events)))
 
     def upsert_contacts(self, contacts: list[Contact]) -> list[ItemResult]:
         """Create or update contacts (attributes merge: new keys overwrite, others stay)."""

@@ -60,15 +60,22 @@ class WorkspaceContext:
             yield store
 
 
-def current_workspace(
+async def current_workspace(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
     header: Annotated[str | None, Security(header_scheme)],
 ) -> WorkspaceContext:
-    """The workspace of the presented API key; 401 when there is no valid key."""
+    """The workspace of the presented API key; 401 when there is no valid key. A key the key
+    ring remembers is answered on the event loop; one it must read goes to a worker thread
+    (a read blocks)."""
+    from starlette.concurrency import run_in_threadpool
+
     state: Any = request.app.state
     key = bearer.credentials if bearer is not None else header
-    name = state.keyring.workspace_of(key.strip() if key else None)
+    key = key.strip() if key else None
+    name = state.keyring.remembered(key)
+    if name is None:
+        name = await run_in_threadpool(state.keyring.workspace_of, key)
     if name is None:
         # nothing of the key is logged: not even whether it was well formed
         log.info("refused %s %s: no valid API key", request.method, request.url.path)

@@ -29,11 +29,13 @@ _RULES = (
     response_model=EventOut,
     responses=error_responses(400, 401, 413, 422, 503),
 )
-def ingest_event(body: EventIn, ws: WorkspaceDep) -> EventOut:
+async def ingest_event(body: EventIn, ws: WorkspaceDep) -> EventOut:
+    # on the event loop: checking one event is quick, and the durable commit is awaited
+    # without holding a worker thread (single events come many at a time)
     from leadscore.store.imports.rows import event_from_fields
 
     event = event_from_fields(body.model_dump(), ws.now())
-    [result] = ws.runtime.ingest_events([event])
+    [result] = await ws.runtime.ingest_events_async([event])
     if result.status == "rejected":
         raise rejected(result, "event")
     return EventOut(status=result.status, event_id=result.id)
