@@ -86,8 +86,16 @@ def flatten(values: Mapping[Any, Any] | None, prefix: str = "") -> dict[str, str
 
 
 def to_json(values: Mapping[str, str]) -> str:
-    """The stored JSON text of a flat ``{key: text}`` mapping (keys sorted, UTF-8 kept)."""
-    return json.dumps(dict(sorted(values.items())), ensure_ascii=False, separators=(",", ":"))
+    """The stored JSON text of a flat ``{key: text}`` mapping (keys sorted, UTF-8 kept): what
+    ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` writes, built directly when
+    every key and value is text (several times faster on small objects, which matters at
+    import and ingest speed)."""
+    from json.encoder import encode_basestring as text
+
+    items = sorted(values.items())
+    if all(type(k) is str and type(v) is str for k, v in items):
+        return "{" + ",".join([f"{text(k)}:{text(v)}" for k, v in items]) + "}"
+    return json.dumps(dict(items), ensure_ascii=False, separators=(",", ":"))
 
 
 def from_json(text: str | Mapping[str, Any] | None) -> dict[str, str]:

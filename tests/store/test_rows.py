@@ -248,7 +248,10 @@ def test_stored_json_is_the_canonical_form() -> None:
         {"é": 'quote " and \\ backslash', "tab": "\t", "emoji": "🚀", "nl": "a\nb"},
     ]
     for values in samples:
-        assert rows.stored_json(values) == to_json(values)
+        plain = json.dumps(dict(sorted(values.items())), ensure_ascii=False, separators=(",", ":"))
+        assert rows.stored_json(values) == to_json(values) == plain
+    mixed: dict[str, Any] = {"n": 1, "a": "x"}  # not all text: written by json.dumps
+    assert to_json(mixed) == '{"a":"x","n":1}'
     props = {"z": "1", "a": "ü"}
     assert rows.event_content_id("c", "t", 7, props) == rows.content_id(
         {"contact_id": "c", "type": "t", "ts_us": 7, "properties": props}

@@ -28,7 +28,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -55,6 +55,8 @@ RECOVERY_MARGIN_US = 60_000_000
 RECONNECT_WAIT_S = 1.0
 # a stop waits this long beyond its own timeout for a micro-batch or commit under way
 STOP_GRACE_S = 60.0
+# contact ids the writer remembers as existing (DuckDB only; about 100 MB at most)
+KNOWN_CONTACTS_MAX = 1_000_000
 
 
 class RuntimeStopped(LeadscoreError):
@@ -136,6 +138,8 @@ class Runtime:
         self._seq = 0
         self._last_refresh = 0.0
         self._busy = 0
+        # contact ids the writer found or wrote, on a DuckDB workspace only (see _known)
+        self._known_contacts: set[str] = set()
         self.errors: list[str] = []
 
     # ------------------------------------------------------------------ lifecycle
@@ -396,11 +400,37 @@ class Runtime:
         sql = f"SELECT {key} FROM {table} WHERE {key} IN {IN_LIST}"
         return {str(r[key]) for r in store.rows(sql, [sorted(set(ids))])}
 
+    def _known(self, store: Store, contact_ids: Sequence[str]) -> set[str]:
+        """Which of ``contact_ids`` exist. Contacts are never deleted, and a DuckDB workspace
+        is this process's alone while it runs (its file is locked), so there the ids found or
+        written are remembered (up to ``KNOWN_CONTACTS_MAX``) and only new ones are read: the
+        read was a ninth of the server's work under batched ingest. PostgreSQL, which other
+        processes may change, is read every time."""
+        from leadscore.service.auth import EXCLUSIVE_DIALECTS
+
+        if store.dialect not in EXCLUSIVE_DIALECTS:
+            return self._existing(store, "contacts", "contact_id", contact_ids)
+        wanted = set(contact_ids)
+        unknown = wanted - self._known_contacts
+        found = wanted - unknown
+        if unknown:
+            found |= self._existing(store, "contacts", "contact_id", list(unknown))
+        self._remember_contacts(store, found)
+        return found
+
+    def _remember_contacts(self, store: Store, contact_ids: Iterable[str]) -> None:
+        from leadscore.service.auth import EXCLUSIVE_DIALECTS
+
+        if store.dialect in EXCLUSIVE_DIALECTS:
+            if len(self._known_contacts) > KNOWN_CONTACTS_MAX:
+                self._known_contacts.clear()
+            self._known_contacts.update(contact_ids)
+
     def _write_events(self, store: Store, events: list[Event]) -> list[ItemResult]:
         from leadscore.records import events_table
 
         now = self.settings.clock()
-        known = self._existing(store, "contacts", "contact_id", [e.contact_id for e in events])
+        known = self._known(store, [e.contact_id for e in events])
         results: list[ItemResult | None] = [None] * len(events)
         first: dict[str, int] = {}
         candidates: list[int] = []
@@ -437,7 +467,7 @@ class Runtime:
         from leadscore.values import to_json
 
         now = self.settings.clock()
-        known = self._existing(store, "contacts", "contact_id", [o.contact_id for o in outcomes])
+        known = self._known(store, [o.contact_id for o in outcomes])
         results: list[ItemResult | None] = [None] * len(outcomes)
         seen: set[str] = set()
         keep: list[int] = []
@@ -523,6 +553,7 @@ class Runtime:
             with store.transaction():
                 store.execute(f"DELETE FROM contacts WHERE contact_id IN {IN_LIST}", [changed])
                 store.append_arrow("contacts", contacts_table(final.values(), now_us=now))
+            self._remember_contacts(store, changed)
             self._touch(dict.fromkeys(changed, "attributes"))
         return results
 
