@@ -167,3 +167,25 @@ def test_the_choice_prefers_the_simpler_model_on_ties() -> None:
     assert (kind, "not beaten by more than 0.2%" in reason) == ("logistic", True)
     kind, reason = _choose(pair(0.26, 0.25))
     assert (kind, "better validation log loss" in reason) == ("logistic", True)
+
+
+def test_the_logistic_logit_is_the_same_on_one_thread_or_several(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from leadscore.predict import linear
+
+    rng = np.random.default_rng(4)
+    X = np.column_stack(
+        [rng.poisson(2.0, 5000), rng.normal(size=5000), rng.integers(0, 4, 5000)]
+    ).astype(np.float32)
+    X[rng.uniform(size=5000) < 0.1, 1] = np.nan
+    y = (rng.uniform(size=5000) < 1 / (1 + np.exp(-(X[:, 0] - 2)))).astype(np.int8)
+    model = linear.LinearModel(C=1.0).fit(X, y, [False, False, True])
+    monkeypatch.setattr(linear, "CHUNK", 700)  # several blocks, the last one partial
+    model.threads = 1
+    one = model.logit(X)
+    model.threads = 3
+    np.testing.assert_array_equal(model.logit(X), one)
+    expected = model.design(X) @ model.coef + model.intercept
+    np.testing.assert_allclose(one, expected, rtol=1e-12, atol=1e-12)
+    assert np.std(one) > 0.5

@@ -199,12 +199,25 @@ class LinearModel:
         return float(self.intercept + self.coef @ self.means)
 
     def logit(self, X: Any) -> FloatArray:
+        """``design(X) @ coef + intercept``, by blocks of rows, on ``threads`` threads when
+        there are several blocks (numpy lets go of the GIL in its loops)."""
         import numpy as np
 
         out = np.empty(len(X), dtype=np.float64)
-        for start in range(0, len(X), CHUNK):
-            block = self.design(X[start : start + CHUNK])
-            out[start : start + CHUNK] = block @ self.coef + self.intercept
+
+        def block(start: int) -> None:
+            design = self.design(X[start : start + CHUNK])
+            out[start : start + CHUNK] = design @ self.coef + self.intercept
+
+        starts = range(0, len(X), CHUNK)
+        if self.threads > 1 and len(starts) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(max_workers=self.threads) as pool:
+                list(pool.map(block, starts))
+        else:
+            for start in starts:
+                block(start)
         return out
 
     def contributions(self, X: Any) -> tuple[FloatArray, float]:
