@@ -32,6 +32,9 @@ class FakeTrained:
         self.fingerprint = "0123456789abcdef"
         self.calls: list[int] = []
 
+    def keep_compiled_in(self, folder: Any) -> None:
+        """Nothing is compiled for this model."""
+
     def meta(self) -> dict[str, Any]:
         return {
             "created_at": "2025-01-15T00:00:00Z",
