@@ -98,6 +98,7 @@ def test_scoring_compiles_only_where_it_pays_and_keeps_the_code(
     fresh = pickle.loads(pickle.dumps(model))
     fresh.cache_dir = tmp_path
     monkeypatch.setattr(compiled, "MIN_ROWS", 1000)
+    monkeypatch.setattr(compiled, "ROWS_PER_LEAF", 100)  # trees of at most 7 leaves: 700 rows
     small = fresh.scoring_raw(X[:999])  # fewer rows than pay for compiling: LightGBM
     assert not isinstance(fresh._compiled, compiled.CompiledTrees)
     assert list(tmp_path.iterdir()) == []
@@ -125,9 +126,25 @@ def test_a_failed_compile_falls_back_to_lightgbm(
 
     monkeypatch.setattr(compiled.CompiledTrees, "__init__", broken)
     monkeypatch.setattr(compiled, "MIN_ROWS", 1)
+    monkeypatch.setattr(compiled, "ROWS_PER_LEAF", 0)
     fresh = pickle.loads(pickle.dumps(model))
     with caplog.at_level(logging.WARNING, logger="leadscore.predict.compiled"):
         got = fresh.logit(X)
     assert "no LLVM here" in caplog.text
     assert fresh._compiled is False  # not tried again for every batch
     np.testing.assert_array_equal(got, model.a * model.raw(X) + model.b)
+
+
+def test_compiling_pays_from_rows_in_proportion_to_the_trees_leaves(
+    model: BoostedModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    trees = model.booster.dump_model(num_iteration=model.best_iteration)["tree_info"]
+    per_tree = sum(t["num_leaves"] for t in trees) / len(trees)
+    assert 2 < per_tree <= 7
+    monkeypatch.setattr(compiled, "MIN_ROWS", 10)
+    monkeypatch.setattr(compiled, "ROWS_PER_LEAF", 1000)
+    enough = int(np.ceil(1000 * per_tree))
+    assert compiled.pays(model.booster, model.best_iteration, enough)
+    assert not compiled.pays(model.booster, model.best_iteration, enough - 1)
+    monkeypatch.setattr(compiled, "MIN_ROWS", enough + 1)  # never below MIN_ROWS
+    assert not compiled.pays(model.booster, model.best_iteration, enough)

@@ -82,6 +82,7 @@ def test_a_loaded_model_keeps_its_compiled_trees_in_its_folder(
     table = trained["lightgbm"].features_for(demo.store, demo.end_us)
     expected = trained["lightgbm"].predict_proba(table)
     monkeypatch.setattr(compiled, "MIN_ROWS", 1)  # as for a million leads
+    monkeypatch.setattr(compiled, "ROWS_PER_LEAF", 0)
     got = registry.load_model(tmp_path, record.model_id).predict_proba(table)
     assert len(list(folder.glob(f"{compiled.PREFIX}*.o"))) == 1
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=0)

@@ -277,7 +277,7 @@ class BoostedModel:
             kept = compiled.is_cached(self.booster, self.best_iteration, self.cache_dir)
             self._compiled = "kept" if kept else "not kept"
         if isinstance(self._compiled, str) and (
-            self._compiled == "kept" or len(X) >= compiled.MIN_ROWS
+            self._compiled == "kept" or compiled.pays(self.booster, self.best_iteration, len(X))
         ):
             found = compiled.compiled(self.booster, self.best_iteration, self.cache_dir)
             self._compiled = False if found is None else found  # False: failed, not again

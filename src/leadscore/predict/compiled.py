@@ -11,7 +11,8 @@ Compiling costs a second or two per model, so it is used where it pays:
 - when the compiled code is already in the model's folder (the registry keeps it next to the
   model, one file per kind of processor, so a workspace moved to another machine compiles
   again rather than running code built for another processor);
-- or for at least :data:`MIN_ROWS` rows, and then kept in that folder when there is one.
+- or for enough rows to pay for compiling (:func:`pays`: 250,000 for trees of 5 leaves, 1.4
+  million for trees of 31), and then kept in that folder when there is one.
 
 Anything that goes wrong while compiling or loading (a library missing or refusing the model)
 falls back to LightGBM, with a warning in the log: the compiled path only ever changes speed.
@@ -32,7 +33,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MIN_ROWS = 250_000  # rows at which compiling (about 2 s for 300 trees) beats LightGBM's predict
+# when to compile (benchmarks/bench_compiled_trees.py, 300 trees on 2 threads): compiling
+# takes 2.6 s for trees of 5 leaves, 6.8 s for 15 and 16.8 s for 31, and saves 4.3, 9.7 and
+# 12.6 us a row: a first run pays for it from about 600,000, 700,000 and 1,300,000 rows, and
+# every later run (the code is kept) gains the whole saving. Hence: at least MIN_ROWS, and
+# ROWS_PER_LEAF rows per leaf of the average tree
+MIN_ROWS = 250_000
+ROWS_PER_LEAF = 45_000
 CHUNK = 65_536  # rows converted to float64 at a time (the compiled code reads doubles)
 PREFIX = "trees-"
 
@@ -103,6 +110,18 @@ def _publish(source: Path, target: Path) -> None:
     except OSError as error:  # a read-only workspace: compiled again next time
         log.info("the compiled trees are not kept: %s", error)
         partial.unlink(missing_ok=True)
+
+
+def pays(booster: Any, iterations: int, rows: int) -> bool:
+    """Whether compiling these trees costs less than LightGBM's predict on ``rows`` rows."""
+    import re
+
+    if rows < MIN_ROWS:
+        return False
+    text = booster.model_to_string(num_iteration=iterations)
+    leaves = [int(n) for n in re.findall(r"^num_leaves=(\d+)$", text, re.MULTILINE)]
+    per_tree = sum(leaves) / max(1, len(leaves))
+    return rows >= ROWS_PER_LEAF * per_tree
 
 
 def compiled(booster: Any, iterations: int, folder: Path | None) -> CompiledTrees | None:
