@@ -138,9 +138,10 @@ class Site:
 class Server:
     """`leadscore serve` in a subprocess on 127.0.0.1 and a free port; output to a log file."""
 
-    def __init__(self, site: Site, log: Path) -> None:
+    def __init__(self, site: Site, log: Path, extra: tuple[str, ...] = ()) -> None:
         self.site = site
         self.log = log
+        self.extra = extra
         self.proc: subprocess.Popen[bytes] | None = None
         self.port = 0
 
@@ -168,6 +169,7 @@ class Server:
                         str(self.port),
                         "--refresh-interval",
                         "0",
+                        *self.extra,
                     ],
                     stdout=out,
                     stderr=subprocess.STDOUT,
@@ -544,3 +546,19 @@ def test_ingest_racing_a_publish_loses_nothing(
         ]
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("site", ["duckdb"], indirect=True)
+def test_the_access_log_can_be_turned_off(site: Site, tmp_path: Path) -> None:
+    """A line per request by default; none with --no-access-log (the service's own log stays)."""
+    request_line = '"GET /api/v1/health HTTP/1.1" 200'
+    for extra, logged in (((), True), (("--no-access-log",), False)):
+        log = tmp_path / f"serve{len(extra)}.log"
+        server = Server(site, log, extra).start()
+        try:
+            assert httpx.get(f"{server.url}/health", timeout=5).status_code == 200
+        finally:
+            server.stop()
+        text = log.read_text("utf-8", errors="replace")
+        assert (request_line in text) is logged, text[-2000:]
+        assert "Uvicorn running" in text or "Application startup complete" in text

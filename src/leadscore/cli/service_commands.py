@@ -69,6 +69,14 @@ def serve(
             min=0, help="Seconds between bringing every score to now (decay, expiry); 0: never."
         ),
     ] = 300.0,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="Log a line per request (method, path, status); off saves about a tenth of "
+            "the server's CPU per single event.",
+        ),
+    ] = True,
 ) -> None:
     """Serve the HTTP API (under /api/v1; docs at /api/v1/docs) for one or more workspaces.
 
@@ -84,6 +92,7 @@ def serve(
         database_url=db,
         host=host,
         port=port,
+        access_log=access_log,
         runtime=RuntimeSettings(refresh_interval_s=refresh_interval),
     )
     run(settings)

@@ -90,7 +90,13 @@ def serve(settings: ServiceSettings) -> None:
     try:
         workers = start_workers(runtimes, settings.runtime.clock)
         app = create_app(settings, runtimes)
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            access_log=settings.access_log,
+        )
     finally:
         stop_workers(workers)
         stop_runtimes(runtimes)

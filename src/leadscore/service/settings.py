@@ -34,4 +34,5 @@ class ServiceSettings:
     port: int = 8000
     max_body_bytes: int = 10 * 1024 * 1024
     max_batch_items: int = 10_000
+    access_log: bool = True  # one log line per request (uvicorn's access log)
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)
