@@ -6,7 +6,7 @@ Two threads, each with its own database connection:
 - the **writer** takes write requests (events, contacts, outcomes) from a queue and commits
   the requests that arrive within a few milliseconds together (group commit); a request returns
   only after its commit, so an acknowledged item is durable. It then hands the touched contacts
-  to the scorer.
+  to the scorer. What it checks and writes per item is :mod:`leadscore.service.writes`.
 - the **scorer** rescores touched contacts in micro-batches (exactly, from their events), brings
   every score to the present on a timer (re-basing, see :mod:`leadscore.scoring.incremental`),
   publishes model versions, and in the same transactions writes score history, alerts and the
@@ -28,7 +28,7 @@ import queue
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from leadscore.errors import LeadscoreError
 from leadscore.service.records import ItemResult
 from leadscore.service.settings import RuntimeSettings
+from leadscore.service.writes import Writes
 from leadscore.store.base import IN_LIST
 
 if TYPE_CHECKING:
@@ -55,8 +56,6 @@ RECOVERY_MARGIN_US = 60_000_000
 RECONNECT_WAIT_S = 1.0
 # a stop waits this long beyond its own timeout for a micro-batch or commit under way
 STOP_GRACE_S = 60.0
-# contact ids the writer remembers as existing (DuckDB only; about 100 MB at most)
-KNOWN_CONTACTS_MAX = 1_000_000
 
 
 class RuntimeStopped(LeadscoreError):
@@ -138,8 +137,7 @@ class Runtime:
         self._seq = 0
         self._last_refresh = 0.0
         self._busy = 0
-        # contact ids the writer found or wrote, on a DuckDB workspace only (see _known)
-        self._known_contacts: set[str] = set()
+        self._writes_of = Writes(self.settings.clock, self._touch)  # the writer's storage side
         self.errors: list[str] = []
 
     # ------------------------------------------------------------------ lifecycle
@@ -377,9 +375,9 @@ class Runtime:
 
     def _write_batch(self, store: Store, batch: list[_Write]) -> None:
         for kind, handler in (
-            ("contacts", self._write_contacts),
-            ("events", self._write_events),
-            ("outcomes", self._write_outcomes),
+            ("contacts", self._writes_of.contacts),
+            ("events", self._writes_of.events),
+            ("outcomes", self._writes_of.outcomes),
         ):
             requests = [r for r in batch if r.kind == kind]
             if not requests:
@@ -395,167 +393,6 @@ class Runtime:
             for r in requests:
                 r.future.set_result(results[offset : offset + len(r.items)])
                 offset += len(r.items)
-
-    def _existing(self, store: Store, table: str, key: str, ids: Sequence[str]) -> set[str]:
-        sql = f"SELECT {key} FROM {table} WHERE {key} IN {IN_LIST}"
-        return {str(r[key]) for r in store.rows(sql, [sorted(set(ids))])}
-
-    def _known(self, store: Store, contact_ids: Sequence[str]) -> set[str]:
-        """Which of ``contact_ids`` exist. Contacts are never deleted, and a DuckDB workspace
-        is this process's alone while it runs (its file is locked), so there the ids found or
-        written are remembered (up to ``KNOWN_CONTACTS_MAX``) and only new ones are read: the
-        read was a ninth of the server's work under batched ingest. PostgreSQL, which other
-        processes may change, is read every time."""
-        from leadscore.service.auth import EXCLUSIVE_DIALECTS
-
-        if store.dialect not in EXCLUSIVE_DIALECTS:
-            return self._existing(store, "contacts", "contact_id", contact_ids)
-        wanted = set(contact_ids)
-        unknown = wanted - self._known_contacts
-        found = wanted - unknown
-        if unknown:
-            found |= self._existing(store, "contacts", "contact_id", list(unknown))
-        self._remember_contacts(store, found)
-        return found
-
-    def _remember_contacts(self, store: Store, contact_ids: Iterable[str]) -> None:
-        from leadscore.service.auth import EXCLUSIVE_DIALECTS
-
-        if store.dialect in EXCLUSIVE_DIALECTS:
-            if len(self._known_contacts) > KNOWN_CONTACTS_MAX:
-                self._known_contacts.clear()
-            self._known_contacts.update(contact_ids)
-
-    def _write_events(self, store: Store, events: list[Event]) -> list[ItemResult]:
-        from leadscore.records import events_table
-
-        now = self.settings.clock()
-        known = self._known(store, [e.contact_id for e in events])
-        results: list[ItemResult | None] = [None] * len(events)
-        first: dict[str, int] = {}
-        candidates: list[int] = []
-        for i, event in enumerate(events):
-            if event.contact_id not in known:
-                results[i] = ItemResult(
-                    "rejected",
-                    event.event_id,
-                    f"unknown contact_id '{event.contact_id}'; create the contact first",
-                )
-            elif event.event_id in first:
-                results[i] = ItemResult("duplicate", event.event_id)
-            else:
-                first[event.event_id] = i
-                candidates.append(i)
-        inserted: set[str] = set()
-        if candidates:
-            table = events_table([events[i] for i in candidates], now_us=now)
-            inserted = store.insert_new("events", "event_id", table)
-        touched: dict[str, str] = {}
-        for i in candidates:
-            event = events[i]
-            if event.event_id in inserted:
-                results[i] = ItemResult("accepted", event.event_id)
-                touched[event.contact_id] = "event"
-            else:
-                results[i] = ItemResult("duplicate", event.event_id)
-        self._touch(touched)
-        return [r for r in results if r is not None]
-
-    def _write_outcomes(self, store: Store, outcomes: list[Outcome]) -> list[ItemResult]:
-        import pyarrow as pa
-
-        from leadscore.values import to_json
-
-        now = self.settings.clock()
-        known = self._known(store, [o.contact_id for o in outcomes])
-        results: list[ItemResult | None] = [None] * len(outcomes)
-        seen: set[str] = set()
-        keep: list[int] = []
-        for i, o in enumerate(outcomes):
-            if o.contact_id not in known:
-                reason = f"unknown contact_id '{o.contact_id}'"
-                results[i] = ItemResult("rejected", o.outcome_id, reason)
-            elif o.outcome_id in seen:
-                results[i] = ItemResult("duplicate", o.outcome_id)
-            else:
-                seen.add(o.outcome_id)
-                keep.append(i)
-        inserted: set[str] = set()
-        if keep:
-            picked = [outcomes[i] for i in keep]
-            table = pa.table(
-                {
-                    "outcome_id": [o.outcome_id for o in picked],
-                    "contact_id": [o.contact_id for o in picked],
-                    "type": [o.type for o in picked],
-                    "ts_us": pa.array([o.ts_us for o in picked], pa.int64()),
-                    "value": pa.array([o.value for o in picked], pa.float64()),
-                    "properties": [to_json(getattr(o, "properties", {}) or {}) for o in picked],
-                    "received_at_us": pa.array([now] * len(picked), pa.int64()),
-                }
-            )
-            inserted = store.insert_new("outcomes", "outcome_id", table)
-        for i in keep:
-            status = "accepted" if outcomes[i].outcome_id in inserted else "duplicate"
-            results[i] = ItemResult(status, outcomes[i].outcome_id)  # type: ignore[arg-type]
-        return [r for r in results if r is not None]
-
-    def _write_contacts(self, store: Store, contacts: list[Contact]) -> list[ItemResult]:
-        from leadscore.records import contacts_table
-        from leadscore.values import from_json
-
-        now = self.settings.clock()
-        ids = [c.contact_id for c in contacts]
-        current: dict[str, dict[str, Any]] = {}
-        for row in store.rows(
-            "SELECT contact_id, account_id, created_at_us, attributes FROM contacts "
-            f"WHERE contact_id IN {IN_LIST}",
-            [sorted(set(ids))],
-        ):
-            row["attributes"] = from_json(row["attributes"])
-            current[row["contact_id"]] = row
-        results: list[ItemResult] = []
-        final: dict[str, Contact] = {}
-        from leadscore.records import Contact as ContactRecord
-
-        for contact in contacts:
-            before = current.get(contact.contact_id)
-            if before is None:
-                merged = contact
-                status = "inserted"
-            else:
-                attributes = {**before["attributes"], **dict(contact.attributes)}
-                merged = ContactRecord(
-                    contact.contact_id,
-                    attributes,
-                    contact.created_at_us
-                    if contact.created_at_us is not None
-                    else before["created_at_us"],
-                    contact.account_id if contact.account_id is not None else before["account_id"],
-                )
-                same = (
-                    attributes == before["attributes"]
-                    and merged.created_at_us == before["created_at_us"]
-                    and merged.account_id == before["account_id"]
-                )
-                status = "unchanged" if same else "updated"
-            if status != "unchanged":
-                final[contact.contact_id] = merged
-                current[contact.contact_id] = {
-                    "contact_id": merged.contact_id,
-                    "account_id": merged.account_id,
-                    "created_at_us": merged.created_at_us,
-                    "attributes": dict(merged.attributes),
-                }
-            results.append(ItemResult(status, contact.contact_id))  # type: ignore[arg-type]
-        if final:
-            changed = list(final)
-            with store.transaction():
-                store.execute(f"DELETE FROM contacts WHERE contact_id IN {IN_LIST}", [changed])
-                store.append_arrow("contacts", contacts_table(final.values(), now_us=now))
-            self._remember_contacts(store, changed)
-            self._touch(dict.fromkeys(changed, "attributes"))
-        return results
 
     def _touch(self, touched: dict[str, str]) -> None:
         if not touched:
