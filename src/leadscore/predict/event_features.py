@@ -336,16 +336,11 @@ def columns_of(layout: EventLayout, ev: Events, n_rows: int, workers: int = 1) -
         *(partial(distinct, k) for k in range(len(layout.distinct))),
         *(partial(selected, chosen) for chosen in selections.values()),
     ]
-    out: dict[str, Any] = {}
-    if workers > 1 and len(tasks) > 1:  # numpy lets go of the GIL in its loops
-        from concurrent.futures import ThreadPoolExecutor
+    from leadscore.predict.parallel import each
 
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for part in pool.map(lambda task: task(), tasks):
-                out.update(part)
-    else:
-        for task in tasks:
-            out.update(task())
+    out: dict[str, Any] = {}
+    for part in each(lambda task: task(), tasks, workers):
+        out.update(part)
     return out
 
 

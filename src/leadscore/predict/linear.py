@@ -200,8 +200,10 @@ class LinearModel:
 
     def logit(self, X: Any) -> FloatArray:
         """``design(X) @ coef + intercept``, by blocks of rows, on ``threads`` threads when
-        there are several blocks (numpy lets go of the GIL in its loops)."""
+        there are several blocks."""
         import numpy as np
+
+        from leadscore.predict.parallel import each
 
         out = np.empty(len(X), dtype=np.float64)
 
@@ -209,15 +211,7 @@ class LinearModel:
             design = self.design(X[start : start + CHUNK])
             out[start : start + CHUNK] = design @ self.coef + self.intercept
 
-        starts = range(0, len(X), CHUNK)
-        if self.threads > 1 and len(starts) > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(max_workers=self.threads) as pool:
-                list(pool.map(block, starts))
-        else:
-            for start in starts:
-                block(start)
+        each(block, range(0, len(X), CHUNK), self.threads)
         return out
 
     def contributions(self, X: Any) -> tuple[FloatArray, float]:
