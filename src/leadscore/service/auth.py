@@ -19,14 +19,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from leadscore.errors import LeadscoreError
+from leadscore.store.base import exclusive
 from leadscore.timeutil import now_us
 
 if TYPE_CHECKING:
     from leadscore.store.base import Store
 
 PREFIX = "lsk"
-# exclusive stores: no other process can change them while this one has them open
-EXCLUSIVE_DIALECTS = ("duckdb",)
 _KEY = re.compile(r"lsk_([0-9a-f]{12})_([A-Za-z0-9_-]{20,100})")
 _KEY_ID = re.compile(r"[0-9a-f]{12}")
 MAX_NAME_LENGTH = 100
@@ -179,10 +178,11 @@ class KeyRing:
     def remembered(self, key: str | None) -> str | None:
         """The workspace of ``key`` when it was found valid since the last revocation (no read
         at all), else ``None`` (then ask :meth:`workspace_of`)."""
-        if not key:
-            return None
+        return self._remembered(key_hash(key)) if key else None
+
+    def _remembered(self, digest: str) -> str | None:
         with self._lock:
-            memo = self._valid.get(key_hash(key))
+            memo = self._valid.get(digest)
         if memo is not None and memo[1] == _REVOCATIONS.value:
             return memo[0]
         return None
@@ -191,10 +191,10 @@ class KeyRing:
         """The name of the workspace whose valid key ``key`` is, else ``None``."""
         if not key or parse_key(key) is None:
             return None
-        found = self.remembered(key)
+        digest = key_hash(key)
+        found = self._remembered(digest)
         if found is not None:
             return found
-        digest = key_hash(key)
         revocations = _REVOCATIONS.value  # before reading: a revocation meanwhile voids the memo
         with self._lock:
             known = self._home.get(digest)
@@ -204,7 +204,7 @@ class KeyRing:
                 if check_key(store, key):
                     with self._lock:
                         self._home[digest] = name
-                        if store.dialect in EXCLUSIVE_DIALECTS:
+                        if exclusive(store):
                             self._valid[digest] = (name, revocations)
                     return name
         return None

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from leadscore.service.records import ItemResult
-from leadscore.store.base import IN_LIST
+from leadscore.store.base import IN_LIST, exclusive
 
 if TYPE_CHECKING:
     from leadscore.records import Contact, Event, Outcome
@@ -41,9 +41,7 @@ class Writes:
         written are remembered (up to ``KNOWN_CONTACTS_MAX``) and only new ones are read: the
         read was a ninth of the server's work under batched ingest. PostgreSQL, which other
         processes may change, is read every time."""
-        from leadscore.service.auth import EXCLUSIVE_DIALECTS
-
-        if store.dialect not in EXCLUSIVE_DIALECTS:
+        if not exclusive(store):
             return self.existing(store, "contacts", "contact_id", contact_ids)
         wanted = set(contact_ids)
         unknown = wanted - self.known_contacts
@@ -54,9 +52,7 @@ class Writes:
         return found
 
     def remember(self, store: Store, contact_ids: Iterable[str]) -> None:
-        from leadscore.service.auth import EXCLUSIVE_DIALECTS
-
-        if store.dialect in EXCLUSIVE_DIALECTS:
+        if exclusive(store):
             if len(self.known_contacts) > KNOWN_CONTACTS_MAX:
                 self.known_contacts.clear()
             self.known_contacts.update(contact_ids)

@@ -71,3 +71,10 @@ def with_constants(query: exp.Expr, constants: dict[str, Any], dialect: str) -> 
 
 def count(store: Store, table: str) -> int:
     return int(store.scalar(f"SELECT count(*) FROM {table}"))
+
+
+def exclusive(store: Store) -> bool:
+    """Whether no other process can change ``store`` while this one has it open: a DuckDB
+    file is locked by the process that opened it; a PostgreSQL database is shared. What this
+    process found in an exclusive store stays true until this process changes it."""
+    return store.dialect == "duckdb"
