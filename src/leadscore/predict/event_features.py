@@ -267,29 +267,23 @@ def _value_codes(column: Any) -> Any:
     return np.asarray(codes, dtype=np.int64)
 
 
-def _int_array(column: Any) -> Any:
-    import numpy as np
-
-    if hasattr(column, "to_numpy") and hasattr(column, "combine_chunks"):
-        return column.to_numpy().astype(np.int64)
-    return np.asarray(column, dtype=np.int64)
-
-
 def events_of(layout: EventLayout, columns: dict[str, Any], row_ids: Any) -> Events:
     """:class:`Events` from the columns of :func:`events_query` (Arrow or pandas columns;
     none at all for no rows)."""
     import numpy as np
 
+    from leadscore.predict.features import numeric_column
+
     if not columns:  # no events: a DB-API result without rows has no columns either
         names = ["row_id", "t", "age_us", *[f"m{i}" for i in range(layout.mask_columns)]]
         columns = {name: np.zeros(0, dtype=np.int64) for name in names}
         columns.update({f"v{k}": np.zeros(0, dtype=object) for k in range(len(layout.distinct))})
-    age = _int_array(columns["age_us"])
+    age = numeric_column(columns["age_us"], np.int64)
     edges = np.array([w * DAY_US for w in layout.windows], dtype=np.int64)
     return Events(
-        pos=positions(row_ids, _int_array(columns["row_id"])),
-        t=_int_array(columns["t"]),
-        masks=[_int_array(columns[f"m{i}"]) for i in range(layout.mask_columns)],
+        pos=positions(row_ids, numeric_column(columns["row_id"], np.int64)),
+        t=numeric_column(columns["t"], np.int64),
+        masks=[numeric_column(columns[f"m{i}"], np.int64) for i in range(layout.mask_columns)],
         age=age,
         bucket=np.searchsorted(edges, age, side="right"),  # windows with age >= them
         values=[_value_codes(columns[f"v{k}"]) for k in range(len(layout.distinct))],
