@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from leadscore.records import Event, contacts_table, events_table
+from leadscore.records import Event, events_table
 from leadscore.reference import evaluate_contacts
 from leadscore.scoring.incremental import refresh, rescore_contacts
 from leadscore.scoring.run import score_store
 from leadscore.store.duckdb_store import DuckStore
-from leadscore.store.postgres_store import PgStore
 from leadscore.timeutil import UNIT_US
 from tests.compare import assert_same_rows
+from tests.scoring.conftest import stored as _stored
 from tests.strategies import (
     EVENT_TYPES,
     PROPERTIES,
@@ -28,42 +28,6 @@ from tests.strategies import (
 )
 
 STEPS = st.lists(st.integers(1, 40 * UNIT_US["d"]), min_size=1, max_size=3)
-
-
-def _store(contacts: Any, events: Any) -> DuckStore:
-    store = DuckStore()
-    store.init_schema()
-    store.append_arrow("contacts", contacts_table(contacts))
-    store.append_arrow("events", events_table(events))
-    return store
-
-
-def _stored(store: Any) -> list[dict[str, Any]]:
-    return store.rows("SELECT * FROM scores")
-
-
-@pytest.fixture(scope="module", params=["duckdb", "postgres"])
-def fresh_store(request: pytest.FixtureRequest) -> Iterator[Callable[[Any, Any], Any]]:
-    """A factory of emptied stores loaded with contacts and events, on each engine."""
-    if request.param == "duckdb":
-
-        def make_duck(contacts: Any, events: Any) -> Any:
-            return _store(contacts, events)
-
-        yield make_duck
-        return
-    pg = PgStore(request.getfixturevalue("postgres_url"))
-    pg.init_schema()
-
-    def make_pg(contacts: Any, events: Any) -> Any:
-        pg.execute("DROP TABLE IF EXISTS scores")
-        pg.execute("TRUNCATE contacts, events, score_runs")
-        pg.append_arrow("contacts", contacts_table(contacts))
-        pg.append_arrow("events", events_table(events))
-        return pg
-
-    yield make_pg
-    pg.close()
 
 
 LATER = st.lists(
@@ -212,3 +176,36 @@ scores:
     assert_same_rows(
         _stored(store), evaluate_contacts(model, contacts, events, later), "contact_id"
     )
+
+
+def test_scores_of_an_older_layout_are_scored_in_full(
+    fresh_store: Callable[[Any, Any], Any],
+) -> None:
+    """A workspace scored before the per-period columns existed: refreshing or rescoring it
+    scores it in full instead of failing on (or guessing) the missing columns."""
+    from leadscore.model import load_model_text
+    from leadscore.records import Contact
+
+    model = load_model_text(
+        """
+leadscore: 1
+name: t
+scores:
+  s:
+    rules:
+      - {id: r, points: 1, event: page_view, count: each, cap: {max: 1, per: day}}
+"""
+    )
+    contacts = [Contact("a")]
+    events = [Event("e1", "a", "page_view", T - UNIT_US["d"])]
+    store = fresh_store(contacts, events)
+    score_store(store, model, T, entities=("contacts",))
+    store.execute("ALTER TABLE scores DROP COLUMN r_r__last_period")
+    later = T + UNIT_US["h"]
+    for action in (refresh, lambda *a: rescore_contacts(*a[:2], ["a"], a[2])):
+        action(store, model, later)
+        assert "r_r__last_period" in store.columns("scores")
+        assert_same_rows(
+            _stored(store), evaluate_contacts(model, contacts, events, later), "contact_id"
+        )
+        store.execute("ALTER TABLE scores DROP COLUMN r_r__last_period")

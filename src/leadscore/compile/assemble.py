@@ -15,6 +15,8 @@ from sqlglot import exp
 from leadscore.compile.context import AGG, BASE, EVENTS, PENDING, RAW_EVENTS, Context
 from leadscore.compile.naming import (
     GRADE_EPSILON,
+    PERIOD_PARTS,
+    RULE_PARTS,
     adj_col,
     grade_col,
     raw_col,
@@ -64,13 +66,21 @@ def assemble(
     events_filter: exp.Expr | None = None,
     base_alias: str = "c",
     breakdown: bool = True,
+    rules_only: bool = False,
 ) -> Compiled:
     """Build the query. ``base`` selects the key, ``passthrough`` columns and ``created_at_us``;
     attribute columns are added here as the rules ask for them. Without ``breakdown`` only the
-    scores, total, grades and stage come out (the engine then skips what they do not need)."""
+    scores, total, grades and stage come out (the engine then skips what they do not need).
+    With ``rules_only`` the query stops at the ``rules`` stage (each rule's matched, counted
+    and weight, and ``next_change_us``)."""
     ctes = rules_stage(
         section, ctx, key, base, passthrough, events_source, events_filter, base_alias
     )
+    if rules_only:
+        query = exp.select(exp.Star()).from_("rules")
+        for name, cte in ctes:
+            query = query.with_(name, as_=cte, copy=False)
+        return Compiled(entity="", key=key, query=query)
     extra = ["next_change_us"] if breakdown else []
     return finish(section, key, passthrough, ctes, extra_columns=extra, breakdown=breakdown)
 
@@ -137,6 +147,9 @@ def rules_stage(
             ("weight", out.weight),
         ):
             rules = rules.select(exp.alias_(expression, rule_col(rule_id, part)), copy=False)
+        if out.periods is not None:
+            for part, expression in zip(PERIOD_PARTS, out.periods, strict=True):
+                rules = rules.select(exp.alias_(expression, rule_col(rule_id, part)), copy=False)
         if out.next_change is not None:
             changes.append(out.next_change)
     next_change: exp.Expr
@@ -301,11 +314,10 @@ def finish(
     if breakdown:
         detail += [raw_col(name) for name in section.scores]
         detail += [adj_col(group) for score in section.scores.values() for group in score.groups]
-        detail += [
-            rule_col(rule.id, part)
-            for _score_name, rule in section.rules
-            for part in ("points", "matched", "counted", "weight")
-        ]
+        for _score_name, rule in section.rules:
+            detail += [rule_col(rule.id, part) for part in RULE_PARTS]
+            if getattr(rule, "cap", None) is not None:
+                detail += [rule_col(rule.id, part) for part in PERIOD_PARTS]
     out_cols += [col(name) for name in detail]
     names += detail
     for name in extra_columns or []:

@@ -27,15 +27,20 @@ def compile_contacts(
     sources: Sources | None = None,
     contact_ids: Sequence[str] | exp.Expr | None = None,
     breakdown: bool = True,
+    gate_min_count: bool = True,
+    rules_only: bool = False,
 ) -> Compiled:
     """The query that scores every contact that exists at ``as_of_us`` (or only ``contact_ids``:
     a list of ids or a query selecting them).
 
     Contacts created after T do not exist yet; events after T do not count. Without
     ``breakdown`` the query gives only scores, total, grades and stage (for bulk exports).
+    Without ``gate_min_count`` event rules ignore their ``min_count``, and with ``rules_only``
+    the query gives each rule's results rather than scores (both for
+    :func:`leadscore.compile.incremental.compile_merge`).
     """
     sources = sources or Sources()
-    ctx = Context(dialect=get_dialect(dialect), as_of_us=as_of_us)
+    ctx = Context(dialect=get_dialect(dialect), as_of_us=as_of_us, gate_min_count=gate_min_count)
     created = exp.column("created_at_us", "c")
     exists = exp.Or(
         this=exp.Is(this=created, expression=exp.Null()),
@@ -66,6 +71,7 @@ def compile_contacts(
         events_source=sources.table("events"),
         events_filter=events_filter,
         breakdown=breakdown,
+        rules_only=rules_only,
     )
     compiled.entity = "contacts"
     return compiled

@@ -34,6 +34,8 @@ class RuleColumns:
     # when, without new events, the rule's matched/counted set next changes (NULL: never);
     # between changes its weight only decays, which incremental scoring re-bases exactly
     next_change: exp.Expr | None = None
+    # rules with a per-period cap: the first and last period of the selected events
+    periods: tuple[exp.Expr, exp.Expr] | None = None
 
 
 @dataclass
@@ -64,6 +66,9 @@ class Context:
     model: object = None  # the whole model, for roll-ups that read contact gradings
     # accounts and deals: (columns) -> a query of (key, columns...) over their contacts' scores
     members: Callable[[list[str]], exp.Select] | None = None
+    # False: event rules count from their first event whatever their min_count (the results
+    # over a contact's new events only, which incremental merging adds to the stored ones)
+    gate_min_count: bool = True
 
     @property
     def t(self) -> exp.Expr:

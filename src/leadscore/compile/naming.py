@@ -6,6 +6,9 @@ from __future__ import annotations
 # on every engine. The reference evaluator uses the same constant.
 GRADE_EPSILON = 1e-9
 RULE_PARTS = ("points", "matched", "counted", "weight")
+# rules with a per-period cap also keep the first and last period (hour, day or ISO week number)
+# of their selected events, which incremental merging needs (see compile.incremental)
+PERIOD_PARTS = ("first_period", "last_period")
 
 
 def rule_col(rule_id: str, part: str) -> str:

@@ -3,6 +3,9 @@
 - :func:`rescore_contacts`: new events or changed attributes for some contacts -> recompute
   exactly those contacts from their own events, read through the contact index (cost follows
   those contacts' events, not the size of the store; see :mod:`leadscore.scoring.slices`).
+  With ``pending=True``, from each contact's stored score plus its pending events alone, where
+  that is exact (cost follows the new events, not the contacts' history; see
+  :mod:`leadscore.scoring.rescorer`).
 - :func:`refresh`: time passes -> re-base every stored score to T in closed form, and recompute
   exactly only the contacts whose selected events changed since (an event left a window, a
   future-dated event came due, an inactivity span ran out) and contacts not scored yet, their
@@ -56,6 +59,9 @@ class Change:
 class Update:
     as_of_us: int
     rescored: int = 0
+    # rescore: how many of the rescored contacts took their stored score plus their new events
+    # (the others were recomputed from all their events)
+    merged: int = 0
     rebased: int = 0
     seconds: float = 0.0
     # rescore: every rescored contact whose total, grade or stage moved;
@@ -87,6 +93,15 @@ def _require_same_model(store: Store, model: Model) -> None:
         )
 
 
+def layout_is_current(store: Store, model: Model) -> bool:
+    """Whether the stored scores have every column this version of leadscore writes for
+    ``model`` (a workspace scored by an older version may lack some: then score it in full)."""
+    from leadscore.compile.contacts import compile_contacts
+
+    wanted = set(compile_contacts(model, 0, store.dialect).columns)
+    return wanted <= set(store.columns(TABLE))
+
+
 def _full(store: Store, model: Model, as_of_us: int) -> Update:
     from leadscore.scoring.run import score_store
 
@@ -102,36 +117,24 @@ def rescore_contacts(
     run_id: str = "rt",
     hook: Hook | None = None,
     check_model: bool = True,
+    pending: bool = False,
 ) -> Update:
-    """Recompute ``contact_ids`` exactly at T and store them (other rows are untouched)."""
-    from leadscore.compile.contacts import compile_contacts
-    from leadscore.scoring import slices
+    """Recompute ``contact_ids`` exactly at T and store them (other rows are untouched).
+    ``pending``: from each contact's stored score plus its pending events (those stored with a
+    copy in ``pending_events``, see :mod:`leadscore.scoring.pending`) where that is exact, else
+    from all its events; the same result either way."""
+    from leadscore.scoring.rescorer import Rescorer
 
-    started = time.perf_counter()
-    update = Update(as_of_us=as_of_us)
-    ids = sorted(set(contact_ids))
-    if not ids:
-        return update
+    if not contact_ids:
+        return Update(as_of_us=as_of_us)
     if not store.has_table(TABLE):
         return _full(store, model, as_of_us)
     if check_model:
         _require_same_model(store, model)
-    compiled = compile_contacts(model, as_of_us, store.dialect, sources=slices.SOURCES)
-    constants = score_constants(model, as_of_us, run_id)
-    select = with_constants(compiled.query, constants, store.dialect)
-    marks = ", ".join("?" for _ in ids)
-    picked = f"SELECT contact_id, grade, stage, total FROM {TABLE} WHERE contact_id IN ({marks})"
-    with store.transaction():
-        slices.fill(store, ids)
-        before = store.rows(picked, ids)
-        store.execute(f"DELETE FROM {TABLE} WHERE contact_id IN ({marks})", ids)
-        store.insert_select(TABLE, [*compiled.columns, *constants], select)
-        update.changes = changes_between(before, store.rows(picked, ids))
-        update.rescored = len(ids)
-        if hook is not None:
-            hook(store, update)
-    update.seconds = time.perf_counter() - started
-    return update
+        if not layout_is_current(store, model):
+            return _full(store, model, as_of_us)
+    rescorer = Rescorer(model, store.dialect, run_id, merge=pending, reuse=False)
+    return rescorer.run(store, contact_ids, as_of_us, hook)
 
 
 def changes_between(
@@ -163,10 +166,12 @@ def changes_between(
     return changes
 
 
-def _exact_part(store: Store, model: Model, as_of_us: int, ids: exp.Expr) -> Compiled:
-    """The query recomputing the contacts that ``ids`` selects: through the slice tables when
-    they are few (their events looked up by index), else with ``ids`` as a sub-query (one scan
-    of the events beats many thousands of lookups)."""
+def _exact_part(
+    store: Store, model: Model, as_of_us: int, ids: exp.Expr
+) -> tuple[Compiled, list[str]]:
+    """The query recomputing the contacts that ``ids`` selects, and their ids: through the
+    slice tables when they are few (their events looked up by index), else with ``ids`` as a
+    sub-query (one scan of the events beats many thousands of lookups)."""
     from leadscore.compile.contacts import compile_contacts
     from leadscore.compile.dialects import get_dialect
     from leadscore.scoring import slices
@@ -174,8 +179,8 @@ def _exact_part(store: Store, model: Model, as_of_us: int, ids: exp.Expr) -> Com
     listed = [str(r["contact_id"]) for r in store.rows(get_dialect(store.dialect).sql(ids))]
     if len(listed) <= slices.LOOKUP_MAX:
         sources = slices.fill(store, listed)
-        return compile_contacts(model, as_of_us, store.dialect, sources=sources)
-    return compile_contacts(model, as_of_us, store.dialect, contact_ids=ids)
+        return compile_contacts(model, as_of_us, store.dialect, sources=sources), listed
+    return compile_contacts(model, as_of_us, store.dialect, contact_ids=ids), listed
 
 
 def refresh(
@@ -190,12 +195,15 @@ def refresh(
     from sqlglot import exp
 
     from leadscore.compile.incremental import compile_rebase, rebaseable
+    from leadscore.scoring import pending
 
     started = time.perf_counter()
     if not store.has_table(TABLE):
         return _full(store, model, as_of_us)
     if check_model:
         _require_same_model(store, model)
+        if not layout_is_current(store, model):
+            return _full(store, model, as_of_us)
     constants = score_constants(model, as_of_us, run_id)
     rebase = compile_rebase(model, TABLE, as_of_us, store.dialect)
     keep = (
@@ -206,7 +214,8 @@ def refresh(
     exact_ids = exp.select("contact_id").from_("contacts").except_(keep)
     update = Update(as_of_us=as_of_us, before_table=BEFORE)
     with store.transaction():
-        exact = _exact_part(store, model, as_of_us, exact_ids)
+        exact, listed = _exact_part(store, model, as_of_us, exact_ids)
+        pending.clear(store, listed)  # their events are read: none stays pending
         store.create_table_as(
             "_scores_next", with_constants(rebase.query, constants, store.dialect)
         )

@@ -70,6 +70,7 @@ def score_store(
     """Score and persist; contacts first, then accounts and deals from the stored contact scores."""
     from leadscore.compile.contacts import compile_contacts
     from leadscore.compile.entities import compile_entity
+    from leadscore.scoring import pending
 
     as_of = now_us() if as_of_us is None else as_of_us
     run_id = uuid.uuid4().hex[:12]
@@ -94,6 +95,8 @@ def score_store(
         }
         with store.transaction():
             store.create_table_as(table, with_constants(compiled.query, extra, store.dialect))
+            if entity == "contacts":  # every event is read: none stays pending
+                pending.clear(store)
             rows = count(store, table)
             store.execute(
                 "INSERT INTO score_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

@@ -44,14 +44,15 @@ def id_list(column: str, ids: Sequence[str], dialect: str) -> str:
     return get_dialect(dialect).sql(test, pretty=False)
 
 
-def fill(store: Store, ids: Sequence[str]) -> Sources:
-    """Copy the contacts ``ids`` and their events into the slice tables (created on first use
-    for the connection; emptied first) and return the sources that read them. Run it inside
-    the transaction that uses the slice, so that both see the same data."""
+def fill(store: Store, ids: Sequence[str], events: bool = True) -> Sources:
+    """Copy the contacts ``ids`` and (with ``events``) their events into the slice tables
+    (created on first use for the connection; emptied first) and return the sources that read
+    them. Run it inside the transaction that uses the slice, so that both see the same data."""
     by_scan = len(ids) > MIN_SCAN and len(ids) > SCAN_SHARE * float(
         store.scalar("SELECT count(*) FROM contacts")
     )
-    for table, source in ((EVENTS, "events"), (CONTACTS, "contacts")):
+    tables = ((EVENTS, "events"), (CONTACTS, "contacts")) if events else ((CONTACTS, "contacts"),)
+    for table, source in tables:
         store.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {table} AS SELECT * FROM {source} WHERE 1 = 0"
         )

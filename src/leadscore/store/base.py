@@ -27,6 +27,10 @@ class Store(Protocol):
 
     def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[dict[str, Any]]: ...
 
+    def columns(self, table: str) -> list[str]:
+        """The column names of ``table``, in order."""
+        ...
+
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any: ...
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None: ...
@@ -35,9 +39,12 @@ class Store(Protocol):
 
     def append_arrow(self, table: str, data: pa.Table) -> None: ...
 
-    def insert_new(self, table: str, key: str, data: pa.Table) -> set[str]:
+    def insert_new(
+        self, table: str, key: str, data: pa.Table, copy_to: str | None = None
+    ) -> set[str]:
         """Insert the rows whose ``key`` is not in ``table`` yet (own transaction); return the
-        keys inserted."""
+        keys inserted. ``copy_to``: also insert those rows into that table (same columns), in
+        the same transaction."""
         ...
 
     def create_table_as(self, name: str, select_sql: str, temp: bool = False) -> None:

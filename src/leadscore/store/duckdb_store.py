@@ -81,6 +81,12 @@ class DuckStore:
         names = [d[0] for d in cursor.description or []]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
+    def columns(self, table: str) -> list[str]:
+        cursor = self.con.execute(f"SELECT * FROM {table} LIMIT 0")
+        names = [str(d[0]) for d in cursor.description or []]
+        cursor.fetchall()
+        return names
+
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         # fetchall closes the result (fetchone would keep it open and block later calls)
         rows = self.con.execute(sql, list(params or [])).fetchall()
@@ -115,16 +121,21 @@ class DuckStore:
     def rename_table(self, old: str, new: str) -> None:
         self.con.execute(f"ALTER TABLE {old} RENAME TO {new}")
 
-    def insert_new(self, table: str, key: str, data: pa.Table) -> set[str]:
-        """Insert the rows of ``data`` whose ``key`` is not in ``table`` yet, in a transaction of
-        their own; return the keys inserted. (Plain INSERT against the unique index is fast;
-        only when it finds duplicates are the existing keys looked up one by one.)"""
+    def insert_new(
+        self, table: str, key: str, data: pa.Table, copy_to: str | None = None
+    ) -> set[str]:
+        """Insert the rows of ``data`` whose ``key`` is not in ``table`` yet (and into
+        ``copy_to``), in a transaction of their own; return the keys inserted. (Plain INSERT
+        against the unique index is fast; only when it finds duplicates are the existing keys
+        looked up one by one.)"""
         import duckdb
 
         keys = [str(k) for k in data.column(key).to_pylist()]
         try:
             with self.transaction():
                 self.append_arrow(table, data)
+                if copy_to is not None:
+                    self.append_arrow(copy_to, data)
             return set(keys)
         except duckdb.ConstraintException:
             pass
@@ -135,8 +146,11 @@ class DuckStore:
         if keep:
             import pyarrow as pa
 
+            kept = data.take(pa.array(keep, pa.int64()))
             with self.transaction():
-                self.append_arrow(table, data.take(pa.array(keep, pa.int64())))
+                self.append_arrow(table, kept)
+                if copy_to is not None:
+                    self.append_arrow(copy_to, kept)
         return {keys[i] for i in keep}
 
     def append_arrow(self, table: str, data: pa.Table) -> None:

@@ -96,6 +96,11 @@ class PgStore:
             cur.execute(self._sql(sql, params), list(params) if params else None)
             return list(cur.fetchall())
 
+    def columns(self, table: str) -> list[str]:
+        with self.con.cursor() as cur:
+            cur.execute(f"SELECT * FROM {table} LIMIT 0")
+            return [str(d.name) for d in cur.description or []]
+
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         row = self.con.execute(self._sql(sql, params), list(params) if params else None).fetchone()
         return None if row is None else row[0]
@@ -129,8 +134,11 @@ class PgStore:
     def run(self, compiled: Compiled) -> list[dict[str, Any]]:
         return self.rows(compiled.sql(self.dialect, pretty=False))
 
-    def insert_new(self, table: str, key: str, data: pa.Table) -> set[str]:
-        """Insert the rows whose ``key`` is new; return the keys inserted."""
+    def insert_new(
+        self, table: str, key: str, data: pa.Table, copy_to: str | None = None
+    ) -> set[str]:
+        """Insert the rows whose ``key`` is new (and into ``copy_to``); return the keys
+        inserted."""
         cols = data.column_names
         with self.con.transaction(), self.con.cursor() as cur:
             cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS _incoming_{table} (LIKE {table})")
@@ -138,10 +146,18 @@ class PgStore:
             with cur.copy(f"COPY _incoming_{table} ({', '.join(cols)}) FROM STDIN") as copy:
                 for row in data.to_pylist():
                     copy.write_row([row[c] for c in cols])
-            cur.execute(
-                f"INSERT INTO {table} ({', '.join(cols)}) SELECT {', '.join(cols)} "
-                f"FROM _incoming_{table} ON CONFLICT DO NOTHING RETURNING {key}"
+            names = ", ".join(cols)
+            insert = (
+                f"INSERT INTO {table} ({names}) SELECT {names} "
+                f"FROM _incoming_{table} ON CONFLICT DO NOTHING RETURNING {names}"
             )
+            if copy_to is None:
+                cur.execute(f"WITH ins AS ({insert}) SELECT {key} FROM ins")
+            else:
+                cur.execute(
+                    f"WITH ins AS ({insert}), copied AS (INSERT INTO {copy_to} ({names}) "
+                    f"SELECT {names} FROM ins) SELECT {key} FROM ins"
+                )
             return {str(r[0]) for r in cur.fetchall()}
 
     def append_arrow(self, table: str, data: pa.Table) -> None:

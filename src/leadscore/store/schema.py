@@ -5,6 +5,15 @@ from __future__ import annotations
 
 SCHEMA_VERSION = 1
 
+EVENT_COLUMNS = [
+    ("event_id", "VARCHAR NOT NULL"),
+    ("contact_id", "VARCHAR NOT NULL"),
+    ("type", "VARCHAR NOT NULL"),
+    ("ts_us", "BIGINT NOT NULL"),
+    ("properties", "VARCHAR NOT NULL"),
+    ("received_at_us", "BIGINT NOT NULL"),
+]
+
 # name -> (columns, unique key). Types are written for DuckDB; the PostgreSQL engine maps them.
 TABLES: dict[str, tuple[list[tuple[str, str]], tuple[str, ...]]] = {
     "contacts": (
@@ -18,14 +27,13 @@ TABLES: dict[str, tuple[list[tuple[str, str]], tuple[str, ...]]] = {
         ("contact_id",),
     ),
     "events": (
-        [
-            ("event_id", "VARCHAR NOT NULL"),
-            ("contact_id", "VARCHAR NOT NULL"),
-            ("type", "VARCHAR NOT NULL"),
-            ("ts_us", "BIGINT NOT NULL"),
-            ("properties", "VARCHAR NOT NULL"),
-            ("received_at_us", "BIGINT NOT NULL"),
-        ],
+        EVENT_COLUMNS,
+        ("event_id",),
+    ),
+    # events stored by the service but not yet in their contacts' scores (see
+    # leadscore.scoring.pending): the same columns as events; emptied as they are scored
+    "pending_events": (
+        EVENT_COLUMNS,
         ("event_id",),
     ),
     "outcomes": (

@@ -44,13 +44,19 @@ def compile_rule(rule: EventRule, ctx: Context) -> RuleColumns:
     window = us(rule.within)
     selected = ctx.select_events(rule.event, rule.where, window)
     columns = _compile(rule, ctx, selected)
-    if rule.min_count > 1:
+    if rule.min_count > 1 and ctx.gate_min_count:
         # nothing counts until at least min_count events are selected
         enough = exp.GTE(this=columns.matched.copy(), expression=exp.Literal.number(rule.min_count))
         columns.counted = case([(enough, columns.counted)], exp.Literal.number(0))
         columns.weight = case([(enough.copy(), columns.weight)], num(0.0))
     if window is not None:
         ctx.change_at(selected, window)  # a selected event leaves the window at ts + within
+    if rule.cap is not None:
+        bucket = period_bucket(col("ts_us", EVENTS), rule.cap.per)
+        columns.periods = (
+            ctx.aggregate(f"{rule.id}__p0", filtered(exp.Min(this=bucket), selected.copy())),
+            ctx.aggregate(f"{rule.id}__p1", filtered(exp.Max(this=bucket.copy()), selected.copy())),
+        )
     return columns
 
 

@@ -1,0 +1,211 @@
+"""Rescore a few contacts now: from their new events alone where that is exact, else from all
+their events.
+
+:class:`Rescorer` holds one model's two queries, compiled and rendered once with a placeholder
+time (compiling and rendering the example model takes 0.2 to 1.4 s of Python, too much for each
+micro-batch of the service):
+
+- **merge** (``merge=True``; the caller keeps :mod:`leadscore.scoring.pending`): a contact's
+  stored score, re-based to T, plus the results of its pending events alone
+  (:func:`leadscore.compile.incremental.compile_merge`). Its cost follows the new events, not
+  the contact's history: neither its old events nor anything of other contacts is read.
+- **exact**: the contact recomputed from all its events, read through the contact index
+  (:mod:`leadscore.scoring.slices`), for contacts without a stored score, rows that cannot be
+  merged exactly, and every contact when ``merge`` is off.
+
+Which is cheaper: on DuckDB either query costs 50 to 100 ms however few contacts it scores
+(parsing, planning and running some twenty stages), and the merge query is the larger, while
+reading a contact's events through the index costs little until histories are long
+(``benchmarks/bench_history.py``: 10 contacts with 18,800 events each cost about the same
+either way). So the service merges only contacts whose stored score counts at least
+``merge_from`` selected events.
+
+Both write in one transaction with the pending rows' deletion and the caller's hook (history,
+alerts), so that a crash leaves either the old score and its pending events or the new score.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from leadscore.compile.assemble import Compiled
+    from leadscore.model.spec import Model
+    from leadscore.scoring.incremental import Hook, Update
+    from leadscore.store.base import Store
+
+# times no score is ever computed as of (years 2100 and 2101), rendered into the queries and
+# then replaced by the real time
+PLACEHOLDERS_US = (4_102_444_800_000_123, 4_133_980_800_000_457)
+SCORES = "scores"
+OLD = "_rescore_old"  # the stored rows of the contacts being rescored
+NEW = "_rescore_new"  # their new rows, merged or recomputed
+
+
+Render = Callable[[int], tuple[str, list[str]]]
+
+
+@dataclass(frozen=True)
+class Template:
+    """A query rendered once with a placeholder time whose digits :meth:`at` replaces; when the
+    time is not only a literal of the rendered text (checked by rendering at two
+    placeholders), every call renders it again."""
+
+    render: Render
+    columns: list[str]
+    text: str
+    placeholder: re.Pattern[str] | None
+
+    @classmethod
+    def of(cls, render: Render) -> Template:
+        (text, columns), (other, _) = (render(p) for p in PLACEHOLDERS_US)
+        first, second = (re.compile(rf"(?<![0-9.]){p}(?![0-9.])") for p in PLACEHOLDERS_US)
+        found = first.search(text) and not second.search(text)
+        if found and first.sub(str(PLACEHOLDERS_US[1]), text) == other:
+            return cls(render, columns, text, first)
+        return cls(render, columns, "", None)
+
+    def at(self, as_of_us: int) -> str:
+        if self.placeholder is None:
+            return self.render(as_of_us)[0]
+        return self.placeholder.sub(str(int(as_of_us)), self.text)
+
+
+class Rescorer:
+    """Rescore contacts with one model (see the module docstring). ``reuse``: render each query
+    once for every later call (the service's scorer); else once per call. ``merge_from``: merge
+    only contacts whose stored score counts at least this many selected events (0: every
+    contact with a stored score); the others are recomputed from their events."""
+
+    def __init__(
+        self,
+        model: Model,
+        dialect: str,
+        run_id: str,
+        merge: bool = False,
+        reuse: bool = True,
+        merge_from: int = 0,
+    ):
+        self.model = model
+        self.dialect = dialect
+        self.run_id = run_id
+        self.merge = merge
+        self.merge_from = merge_from
+        self.reuse = reuse
+        self._templates: dict[str, Template] = {}
+        self._names: list[str] = []  # the output columns (the same for both queries)
+        self._pending: bool | None = None  # whether the store has the pending table
+
+    def _query(self, name: str, as_of_us: int) -> str:
+        render = self._render_merge if name == "merge" else self._render_exact
+        if not self.reuse:
+            return render(as_of_us)[0]
+        if name not in self._templates:
+            self._templates[name] = Template.of(render)
+        return self._templates[name].at(as_of_us)
+
+    # ------------------------------------------------------------------ queries
+    def _render_exact(self, as_of_us: int) -> tuple[str, list[str]]:
+        from leadscore.compile.contacts import compile_contacts
+        from leadscore.scoring import slices
+
+        compiled = compile_contacts(self.model, as_of_us, self.dialect, sources=slices.SOURCES)
+        return self._with_constants(compiled, as_of_us)
+
+    def _render_merge(self, as_of_us: int) -> tuple[str, list[str]]:
+        from leadscore.compile.contacts import compile_contacts
+        from leadscore.compile.incremental import compile_merge
+        from leadscore.compile.sources import Sources
+        from leadscore.scoring import pending, slices
+
+        delta = compile_contacts(
+            self.model,
+            as_of_us,
+            self.dialect,
+            sources=Sources(contacts=slices.CONTACTS, events=pending.DELTA_EVENTS),
+            gate_min_count=False,
+            rules_only=True,
+        )
+        compiled = compile_merge(self.model, OLD, delta.query, as_of_us, self.dialect)
+        return self._with_constants(compiled, as_of_us)
+
+    def _with_constants(self, compiled: Compiled, as_of_us: int) -> tuple[str, list[str]]:
+        from leadscore.scoring.incremental import score_constants
+        from leadscore.store.base import with_constants
+
+        constants = score_constants(self.model, as_of_us, self.run_id)
+        text = with_constants(compiled.query, constants, self.dialect)
+        self._names = [*compiled.columns, *constants]
+        return text, self._names
+
+    def _heavy(self, store: Store, ids: list[str]) -> list[str]:
+        """The contacts of ``ids`` to merge: those whose stored score counts at least
+        ``merge_from`` selected events (every stored one when it is 0)."""
+        from leadscore.compile.naming import rule_col
+        from leadscore.model.spec import AttributeRule
+
+        if self.merge_from <= 0:
+            return ids
+        counts = [
+            rule_col(rule.id, "matched")
+            for _score, rule in self.model.rules
+            if not isinstance(rule, AttributeRule)
+        ]
+        if not counts:
+            return []
+        total = " + ".join(f"coalesce({c}, 0)" for c in counts)
+        rows = store.rows(f"SELECT contact_id FROM {OLD} WHERE {total} >= ?", [self.merge_from])
+        return sorted(str(r["contact_id"]) for r in rows)
+
+    # ------------------------------------------------------------------ running
+    def run(
+        self, store: Store, contact_ids: Sequence[str], as_of_us: int, hook: Hook | None = None
+    ) -> Update:
+        """Rescore ``contact_ids`` at T in one transaction; ``hook`` runs inside it."""
+        from leadscore.scoring import pending, slices
+        from leadscore.scoring.incremental import Update, changes_between
+
+        started = time.perf_counter()
+        update = Update(as_of_us=as_of_us)
+        ids = sorted(set(contact_ids))
+        if not ids:
+            return update
+        with store.transaction():
+            chosen = slices.id_list("contact_id", ids, store.dialect)
+            store.create_table_as(OLD, f"SELECT * FROM {SCORES} WHERE {chosen}", temp=True)
+            merged: set[str] = set()
+            heavy = self._heavy(store, ids) if self.merge else []
+            if heavy:
+                slices.fill(store, heavy, events=False)
+                pending.fill_delta(store, heavy)
+                store.create_table_as(NEW, self._query("merge", as_of_us), temp=True)
+                merged = {str(r["contact_id"]) for r in store.rows(f"SELECT contact_id FROM {NEW}")}
+                update.merged = len(merged)
+            exact = [i for i in ids if i not in merged]
+            if exact:
+                slices.fill(store, exact)
+                sql = self._query("exact", as_of_us)
+                if heavy:
+                    store.insert_select(NEW, self._names, sql)
+                else:
+                    store.create_table_as(NEW, sql, temp=True)
+            store.execute(f"DELETE FROM {SCORES} WHERE {chosen}")
+            columns = ", ".join(self._names)
+            store.execute(f"INSERT INTO {SCORES} ({columns}) SELECT {columns} FROM {NEW}")
+            if self._pending is None:
+                self._pending = store.has_table(pending.TABLE)
+            if self._pending:
+                pending.clear(store, ids, known=True)
+            picked = "SELECT contact_id, grade, stage, total FROM {}"
+            update.changes = changes_between(
+                store.rows(picked.format(OLD)), store.rows(picked.format(NEW))
+            )
+            update.rescored = len(ids)
+            if hook is not None:
+                hook(store, update)
+        update.seconds = time.perf_counter() - started
+        return update
