@@ -7,7 +7,8 @@ Two threads, each with its own database connection:
   the requests that arrive within a few milliseconds together (group commit); a request returns
   only after its commit, so an acknowledged item is durable. It then hands the touched contacts
   to the scorer. What it checks and writes per item is :mod:`leadscore.service.writes`.
-- the **scorer** rescores touched contacts in micro-batches (exactly, from their events), brings
+- the **scorer** rescores touched contacts in micro-batches (on DuckDB each stored score plus the
+  contact's new events, where that is exact; else from all its events), brings
   every score to the present on a timer (re-basing, see :mod:`leadscore.scoring.incremental`),
   publishes model versions, and in the same transactions writes score history, alerts and the
   webhook outbox.
@@ -25,7 +26,6 @@ import contextlib
 import functools
 import logging
 import queue
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -37,18 +37,15 @@ from leadscore.errors import LeadscoreError
 from leadscore.service.records import ItemResult
 from leadscore.service.settings import RuntimeSettings
 from leadscore.service.writes import Writes
-from leadscore.store.base import IN_LIST
 
 if TYPE_CHECKING:
     from leadscore.model.spec import Model
     from leadscore.records import Contact, Event, Outcome
     from leadscore.scoring.incremental import Update
+    from leadscore.scoring.rescorer import Rescorer
     from leadscore.store.base import Store
 
 log = logging.getLogger("leadscore.service")
-# times no score is ever computed as of (years 2100 and 2101), rendered into the rescoring query
-# and then replaced by the real time
-PLACEHOLDERS_US = (4_102_444_800_000_123, 4_133_980_800_000_457)
 # at start, writes received this long before a contact's score are taken to be in it (a commit
 # takes far less); later ones are rescored (see Runtime._recover)
 RECOVERY_MARGIN_US = 60_000_000
@@ -80,23 +77,6 @@ class _Write:
 class _Command:
     action: Callable[[Store], Any]
     future: Future[Any] = field(default_factory=Future)
-
-
-@dataclass(frozen=True)
-class _RescoreQuery:
-    """The query that rescores the contacts of the slice tables (:mod:`leadscore.scoring.slices`)
-    with one model version:
-    compiled and rendered once, with a placeholder time whose digits :meth:`at` replaces (the
-    compiled SQL holds the time only as a literal; checked by rendering with two placeholders).
-    Compiling and rendering the example model took 0.2 to 1.4 s of Python per micro-batch."""
-
-    version: int
-    columns: list[str]
-    template: str
-    placeholder: re.Pattern[str]
-
-    def at(self, as_of_us: int) -> str:
-        return self.placeholder.sub(str(int(as_of_us)), self.template)
 
 
 def _alive(store: Store) -> bool:
@@ -133,7 +113,7 @@ class Runtime:
         self._readers: list[Store] = []
         self._readers_lock = threading.Lock()
         self._active: Active | None = None
-        self._query: _RescoreQuery | None = None
+        self._rescorer: Rescorer | None = None
         self._seq = 0
         self._last_refresh = 0.0
         self._busy = 0
@@ -142,6 +122,7 @@ class Runtime:
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> Runtime:
+        from leadscore.scoring.incremental import layout_is_current
         from leadscore.scoring.run import model_hash
         from leadscore.service import versions
 
@@ -164,7 +145,9 @@ class Runtime:
                 else []
             )
             self._seq = int(store.scalar("SELECT coalesce(max(seq), 0) + 1 FROM score_history"))
-            if [r["model_hash"] for r in stored] != [self._active.model_hash]:
+            if [r["model_hash"] for r in stored] != [
+                self._active.model_hash
+            ] or not layout_is_current(store, model):
                 self._publish(store, current.version)
             else:
                 self._recover(store)
@@ -189,7 +172,10 @@ class Runtime:
         ``as_of_us - RECOVERY_MARGIN_US`` is in its contact's score, as long as commits take
         less than the margin; the contacts with later writes, or without a score, are
         rescored exactly here, before the service takes requests (everyone, as on a publish,
-        when they are more than a tenth of the contacts)."""
+        when they are more than a tenth of the contacts). On DuckDB the contacts with pending
+        events (:mod:`leadscore.scoring.pending`) are rescored too, whatever the clocks said."""
+        from leadscore.scoring import pending
+
         margin = RECOVERY_MARGIN_US
         oldest = store.scalar("SELECT min(as_of_us) FROM scores")
         since = (int(oldest) if oldest is not None else 0) - margin
@@ -200,7 +186,9 @@ class Runtime:
             "UNION ALL "
             "SELECT c.contact_id, 'attributes' AS cause FROM contacts c "
             "LEFT JOIN scores s ON s.contact_id = c.contact_id "
-            "WHERE s.contact_id IS NULL OR c.updated_at_us >= s.as_of_us - ?",
+            "WHERE s.contact_id IS NULL OR c.updated_at_us >= s.as_of_us - ? "
+            "UNION ALL "
+            f"SELECT DISTINCT contact_id, 'event' AS cause FROM {pending.TABLE}",
             [since, margin, margin],
         )
         causes: dict[str, str] = {}
@@ -507,70 +495,26 @@ class Runtime:
         return hook
 
     def _rescore(self, store: Store, causes: dict[str, str]) -> Update:
-        """Recompute exactly the contacts of ``causes`` now, as
-        :func:`leadscore.scoring.incremental.rescore_contacts` does, with the query of the active
-        version compiled once (see :class:`_RescoreQuery`) instead of once per micro-batch."""
-        from leadscore.scoring import slices
-        from leadscore.scoring.incremental import Update, changes_between, rescore_contacts
+        """Rescore the contacts of ``causes`` now with the active version's
+        :class:`~leadscore.scoring.rescorer.Rescorer` (its queries rendered once per version):
+        from all their events, or on DuckDB, for contacts with long histories
+        (``merge_from``), from each stored score plus the contact's pending events where that
+        is exact."""
+        from leadscore.scoring.rescorer import Rescorer
+        from leadscore.store.base import exclusive
 
         active = self.active
-        as_of = self.settings.clock()
-        query = self._rescore_query(store)
-        if query is None:
-            return rescore_contacts(
-                store,
+        rescorer = self._rescorer
+        if rescorer is None or rescorer.model is not active.model:
+            rescorer = Rescorer(
                 active.model,
-                list(causes),
-                as_of,
-                run_id=f"v{active.version}",
-                hook=self._after(causes),
-                check_model=False,
+                store.dialect,
+                f"v{active.version}",
+                merge=exclusive(store),
+                merge_from=self.settings.merge_from,
             )
-        started = time.perf_counter()
-        update = Update(as_of_us=as_of)
-        ids = sorted(causes)
-        picked = f"SELECT contact_id, grade, stage, total FROM scores WHERE contact_id IN {IN_LIST}"
-        with store.transaction():
-            slices.fill(store, ids)
-            before = store.rows(picked, [ids])
-            store.execute(f"DELETE FROM scores WHERE contact_id IN {IN_LIST}", [ids])
-            store.insert_select("scores", query.columns, query.at(as_of))
-            update.changes = changes_between(before, store.rows(picked, [ids]))
-            update.rescored = len(causes)
-            self._after(causes)(store, update)
-        update.seconds = time.perf_counter() - started
-        return update
-
-    def _rescore_query(self, store: Store) -> _RescoreQuery | None:
-        """The active version's rescoring query (built on first use after each publish), or
-        None when it cannot be reused across times (then every micro-batch compiles)."""
-        active = self.active
-        if self._query is not None and self._query.version == active.version:
-            return self._query
-        import re
-
-        from leadscore.compile.contacts import compile_contacts
-        from leadscore.scoring import slices
-        from leadscore.scoring.incremental import score_constants
-        from leadscore.store.base import with_constants
-
-        texts, columns = [], []
-        for placeholder in PLACEHOLDERS_US:
-            compiled = compile_contacts(
-                active.model, placeholder, store.dialect, sources=slices.SOURCES
-            )
-            constants = score_constants(active.model, placeholder, f"v{active.version}")
-            texts.append(with_constants(compiled.query, constants, store.dialect))
-            columns = [*compiled.columns, *constants]
-        first, second = (re.compile(rf"(?<![0-9.]){p}(?![0-9.])") for p in PLACEHOLDERS_US)
-        found = first.search(texts[0]) and not second.search(texts[0])
-        same = first.sub(str(PLACEHOLDERS_US[1]), texts[0]) == texts[1]
-        if not (found and same):  # the time is not only a literal: compile every time
-            log.warning("workspace '%s': the rescoring query is compiled per batch", self.name)
-            self._query = None
-            return None
-        self._query = _RescoreQuery(active.version, columns, texts[0], first)
-        return self._query
+            self._rescorer = rescorer
+        return rescorer.run(store, list(causes), self.settings.clock(), self._after(causes))
 
     def _refresh(self, store: Store) -> Update:
         from leadscore.scoring.incremental import refresh
@@ -593,6 +537,7 @@ class Runtime:
 
     def _publish(self, store: Store, version: int) -> dict[str, Any]:
         """Score everyone with ``version`` in one transaction and make it active."""
+        from leadscore.scoring import pending
         from leadscore.scoring.incremental import Change, score_constants
         from leadscore.scoring.run import model_hash
         from leadscore.service import history, versions
@@ -616,6 +561,7 @@ class Runtime:
                 store.create_table_as(
                     "scores", with_constants(compiled.query, constants, store.dialect)
                 )
+                pending.clear(store)  # every event is read: none stays pending
                 changes: list[Change] = []
                 if had_scores:
                     rows = store.rows(

@@ -18,6 +18,9 @@ class RuntimeSettings:
     # scoring: contacts touched within this window are rescored together
     score_delay_s: float = 0.05
     max_score_batch: int = 5_000
+    # on DuckDB, contacts whose stored score counts at least this many selected events are
+    # rescored from that score plus their new events alone (see leadscore.scoring.rescorer)
+    merge_from: int = 20_000
     # time passing: every stored score is brought to now this often (0 disables)
     refresh_interval_s: float = 300.0
     # the clock (tests move it by hand)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from leadscore.scoring.pending import TABLE as PENDING
 from leadscore.service.records import ItemResult
 from leadscore.store.base import IN_LIST, exclusive
 
@@ -80,7 +81,9 @@ class Writes:
         inserted: set[str] = set()
         if candidates:
             table = events_table([events[i] for i in candidates], now_us=now)
-            inserted = store.insert_new("events", "event_id", table)
+            # on DuckDB the scorer adds new events to stored scores (leadscore.scoring.pending)
+            copy_to = PENDING if exclusive(store) else None
+            inserted = store.insert_new("events", "event_id", table, copy_to=copy_to)
         touched: dict[str, str] = {}
         for i in candidates:
             event = events[i]
