@@ -122,6 +122,7 @@ class Served:
     key: str
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
+    extra: tuple[str, ...] = ()  # more `leadscore serve` options
 
     @property
     def url(self) -> str:
@@ -135,7 +136,7 @@ class Served:
         self.port = _free_port()
         log = (self.folder / "serve.log").open("ab")
         command = [_leadscore(), "serve", "-w", str(self.folder), "--port", str(self.port)]
-        command += [*self.db_args, "--refresh-interval", "0"]
+        command += [*self.db_args, "--refresh-interval", "0", *self.extra]
         self.proc = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
         import httpx
 
@@ -236,7 +237,8 @@ def serve_copy(args: argparse.Namespace, source: Path, run: int) -> Served:
         text=True,
         check=True,
     )
-    return Served(folder, args.db, created.stdout.strip()).start()
+    extra = ("--score-delay", str(args.score_delay)) if args.score_delay is not None else ()
+    return Served(folder, args.db, created.stdout.strip(), extra=extra).start()
 
 
 def contact_ids(source: Path, limit: int) -> list[str]:
@@ -769,6 +771,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--client-procs", type=int, default=2)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument(
+        "--score-delay", type=float, default=None, help="the server's --score-delay (seconds)"
+    )
     parser.add_argument("--visible-load", type=float, default=5_000, help="events/s; 0: none")
     parser.add_argument("--visible-window", type=float, default=30.0)
     parser.add_argument("--refresh-contacts", type=int, default=1_000_000)
