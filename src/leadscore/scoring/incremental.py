@@ -69,6 +69,8 @@ class Update:
     changes: list[Change] = field(default_factory=list)
     # refresh only: the previous rows, readable by the hook (dropped afterwards)
     before_table: str | None = None
+    # where the hook reads the new rows of the changed contacts
+    after_table: str = TABLE
 
 
 Hook = Callable[["Store", Update], None]

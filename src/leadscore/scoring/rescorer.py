@@ -32,6 +32,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from leadscore.store.base import IN_LIST
+
 if TYPE_CHECKING:
     from leadscore.compile.assemble import Compiled
     from leadscore.model.spec import Model
@@ -42,7 +44,8 @@ if TYPE_CHECKING:
 # then replaced by the real time
 PLACEHOLDERS_US = (4_102_444_800_000_123, 4_133_980_800_000_457)
 SCORES = "scores"
-OLD = "_rescore_old"  # the stored rows of the contacts being rescored
+OLD = "_rescore_old"  # the stored grades and totals of the contacts being rescored
+STATE = "_rescore_state"  # the whole stored rows of the contacts to merge
 NEW = "_rescore_new"  # their new rows, merged or recomputed
 
 
@@ -130,7 +133,7 @@ class Rescorer:
             gate_min_count=False,
             rules_only=True,
         )
-        compiled = compile_merge(self.model, OLD, delta.query, as_of_us, self.dialect)
+        compiled = compile_merge(self.model, STATE, delta.query, as_of_us, self.dialect)
         return self._with_constants(compiled, as_of_us)
 
     def _with_constants(self, compiled: Compiled, as_of_us: int) -> tuple[str, list[str]]:
@@ -142,24 +145,44 @@ class Rescorer:
         self._names = [*compiled.columns, *constants]
         return text, self._names
 
-    def _heavy(self, store: Store, ids: list[str]) -> list[str]:
-        """The contacts of ``ids`` to merge: those whose stored score counts at least
-        ``merge_from`` selected events (every stored one when it is 0)."""
+    def _history(self) -> str:
+        """SQL of how many selected events a stored score counts (its event rules' matches)."""
         from leadscore.compile.naming import rule_col
         from leadscore.model.spec import AttributeRule
 
-        if self.merge_from <= 0:
-            return ids
         counts = [
-            rule_col(rule.id, "matched")
+            f"coalesce({rule_col(rule.id, 'matched')}, 0)"
             for _score, rule in self.model.rules
             if not isinstance(rule, AttributeRule)
         ]
-        if not counts:
+        return " + ".join(counts) or "0"
+
+    def _read_old(self, store: Store, ids: list[str]) -> list[str]:
+        """Copy the stored grades and totals of ``ids`` into :data:`OLD`, and the whole rows of
+        the contacts to merge into :data:`STATE`; return the latter: with ``merge``, those
+        whose stored score counts at least ``merge_from`` selected events."""
+        picked = f"contact_id, grade, stage, total, {self._history()} AS history"
+        store.create_table_as(OLD, f"SELECT {picked} FROM {SCORES} WHERE 1 = 0", temp=True)
+        store.execute(
+            f"INSERT INTO {OLD} SELECT {picked} FROM {SCORES} WHERE contact_id IN {IN_LIST}",
+            [ids],
+        )
+        if not self.merge:
             return []
-        total = " + ".join(f"coalesce({c}, 0)" for c in counts)
-        rows = store.rows(f"SELECT contact_id FROM {OLD} WHERE {total} >= ?", [self.merge_from])
-        return sorted(str(r["contact_id"]) for r in rows)
+        heavy = [
+            str(r["contact_id"])
+            for r in store.rows(
+                f"SELECT contact_id FROM {OLD} WHERE history >= ? ORDER BY contact_id",
+                [self.merge_from],
+            )
+        ]
+        if heavy:
+            store.create_table_as(STATE, f"SELECT * FROM {SCORES} WHERE 1 = 0", temp=True)
+            store.execute(
+                f"INSERT INTO {STATE} SELECT * FROM {SCORES} WHERE contact_id IN {IN_LIST}",
+                [heavy],
+            )
+        return heavy
 
     # ------------------------------------------------------------------ running
     def run(
@@ -175,10 +198,8 @@ class Rescorer:
         if not ids:
             return update
         with store.transaction():
-            chosen = slices.id_list("contact_id", ids, store.dialect)
-            store.create_table_as(OLD, f"SELECT * FROM {SCORES} WHERE {chosen}", temp=True)
+            heavy = self._read_old(store, ids)
             merged: set[str] = set()
-            heavy = self._heavy(store, ids) if self.merge else []
             if heavy:
                 slices.fill(store, heavy, events=False)
                 pending.fill_delta(store, heavy)
@@ -193,7 +214,7 @@ class Rescorer:
                     store.insert_select(NEW, self._names, sql)
                 else:
                     store.create_table_as(NEW, sql, temp=True)
-            store.execute(f"DELETE FROM {SCORES} WHERE {chosen}")
+            store.execute(f"DELETE FROM {SCORES} WHERE contact_id IN {IN_LIST}", [ids])
             columns = ", ".join(self._names)
             store.execute(f"INSERT INTO {SCORES} ({columns}) SELECT {columns} FROM {NEW}")
             if self._pending is None:
@@ -205,6 +226,7 @@ class Rescorer:
                 store.rows(picked.format(OLD)), store.rows(picked.format(NEW))
             )
             update.rescored = len(ids)
+            update.after_table = NEW  # the new rows alone: no scan of every score
             if hook is not None:
                 hook(store, update)
         update.seconds = time.perf_counter() - started

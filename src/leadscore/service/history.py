@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from leadscore.store.base import IN_LIST
+
 if TYPE_CHECKING:
     from leadscore.model.spec import Model
     from leadscore.scoring.incremental import Change
@@ -101,8 +103,10 @@ def create_alerts(
     changes: list[Change],
     causes: dict[str, str] | str,
     at_us: int,
+    scores: str = "scores",
 ) -> list[dict[str, Any]]:
-    """One alert per grade or stage transition, with the lead's top reasons; returns them."""
+    """One alert per grade or stage transition, with the lead's top reasons (read from the
+    new score rows in ``scores``); returns them."""
     from leadscore.scoring.breakdown import from_row
     from leadscore.timeutil import iso
 
@@ -112,12 +116,12 @@ def create_alerts(
     from leadscore.compile.naming import score_col
     from leadscore.values import from_json
 
-    marks = ", ".join("?" for _ in moved)
     ids = [c.contact_id for c in moved]
     scored = {
         r["contact_id"]: r
-        for r in store.rows(f"SELECT * FROM scores WHERE contact_id IN ({marks})", ids)
+        for r in store.rows(f"SELECT * FROM {scores} WHERE contact_id IN {IN_LIST}", [ids])
     }
+    marks = ", ".join("?" for _ in moved)  # literal values: looked up in the contacts' index
     people = {
         r["contact_id"]: r
         for r in store.rows(

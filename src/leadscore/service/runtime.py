@@ -485,7 +485,13 @@ class Runtime:
                     store, update.changes, causes, update.as_of_us, active.version, self._seq
                 )
             alerts = history.create_alerts(
-                store, active.model, self.name, update.changes, causes, update.as_of_us
+                store,
+                active.model,
+                self.name,
+                update.changes,
+                causes,
+                update.as_of_us,
+                scores=update.after_table,
             )
             if alerts:
                 from leadscore.service.webhooks import enqueue_deliveries
