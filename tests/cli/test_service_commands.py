@@ -96,3 +96,22 @@ def test_help_does_not_import_the_web_stack() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_serve_passes_its_options_to_the_service(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The scorer's wait and the refresh interval reach the runtime's settings; a negative
+    wait is refused."""
+    from leadscore.service import server
+    from leadscore.service.settings import ServiceSettings
+
+    seen: list[ServiceSettings] = []
+    monkeypatch.setattr(server, "serve", seen.append)
+    args = ["serve", "-w", str(tmp_path), "--score-delay", "0.25", "--refresh-interval", "60"]
+    code, _, _ = leadscore(args, capsys, monkeypatch)
+    assert code == 0
+    assert (seen[0].runtime.score_delay_s, seen[0].runtime.refresh_interval_s) == (0.25, 60.0)
+    code, _, err = leadscore(["serve", "--score-delay", "-1"], capsys, monkeypatch)
+    assert code != 0
+    assert "score-delay" in err
