@@ -18,8 +18,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from sqlglot import exp
-
 from leadscore.store.base import IN_LIST
 
 if TYPE_CHECKING:
@@ -30,20 +28,15 @@ TABLE = "pending_events"
 DELTA_EVENTS = "_delta_events"
 
 
-def clear(store: Store, ids: Sequence[str] | exp.Expr | None = None, known: bool = False) -> None:
-    """Forget the pending events of ``ids`` (a list of contact ids or a query selecting them;
-    None: every contact), whose scores are being recomputed from all their events. Call it in
-    the transaction that writes those scores. ``known``: the table is known to exist (else a
-    workspace created before pending events may lack it)."""
+def clear(store: Store, ids: Sequence[str] | None = None, known: bool = False) -> None:
+    """Forget the pending events of the contacts ``ids`` (None: every contact), whose scores
+    are being recomputed from all their events. Call it in the transaction that writes those
+    scores. ``known``: the table is known to exist (else a workspace created before pending
+    events may lack it)."""
     if not known and not store.has_table(TABLE):
         return
     if ids is None:
         store.execute(f"DELETE FROM {TABLE}")
-    elif isinstance(ids, exp.Expr):
-        from leadscore.compile.dialects import get_dialect
-
-        sql = get_dialect(store.dialect).sql(ids, pretty=False)
-        store.execute(f"DELETE FROM {TABLE} WHERE contact_id IN ({sql})")
     elif ids:
         store.execute(f"DELETE FROM {TABLE} WHERE contact_id IN {IN_LIST}", [list(ids)])
 

@@ -59,18 +59,17 @@ class Template:
     placeholders), every call renders it again."""
 
     render: Render
-    columns: list[str]
     text: str
     placeholder: re.Pattern[str] | None
 
     @classmethod
     def of(cls, render: Render) -> Template:
-        (text, columns), (other, _) = (render(p) for p in PLACEHOLDERS_US)
+        (text, _), (other, _) = (render(p) for p in PLACEHOLDERS_US)
         first, second = (re.compile(rf"(?<![0-9.]){p}(?![0-9.])") for p in PLACEHOLDERS_US)
         found = first.search(text) and not second.search(text)
         if found and first.sub(str(PLACEHOLDERS_US[1]), text) == other:
-            return cls(render, columns, text, first)
-        return cls(render, columns, "", None)
+            return cls(render, text, first)
+        return cls(render, "", None)
 
     def at(self, as_of_us: int) -> str:
         if self.placeholder is None:
