@@ -180,10 +180,18 @@ PAGE_VIEWS = "{id: r, points: 1, event: page_view, count: each"
     ("rule", "arriving", "at", "merged"),
     [
         # a per-period cap: exact when the new events begin a later period than the stored
-        # ones (per-period counts are not stored), else recomputed
+        # ones, or the stored last one (the events it holds are stored, up to the cap)...
         (f"{PAGE_VIEWS}, cap: {{max: 1, per: day}}}}", 1, 2 * DAY, 1),
         (f"{PAGE_VIEWS}, cap: {{max: 1, per: day}}}}", 2, 2 * DAY, 1),
-        (f"{PAGE_VIEWS}, cap: {{max: 1, per: day}}}}", 1, -DAY + HOUR, 0),
+        (f"{PAGE_VIEWS}, cap: {{max: 1, per: day}}}}", 1, -DAY + HOUR, 1),
+        (f"{PAGE_VIEWS}, cap: {{max: 2, per: day}}, half_life: 7d}}", 1, -DAY + HOUR, 1),
+        (f"{PAGE_VIEWS}, cap: {{max: 1, per: day}}, max_times: 2}}", 2, -DAY + HOUR, 1),
+        # ... not before the last stored period (the counts of earlier ones are not stored),
+        # nor in it past the cap with decay (the weights of the events pushed out are not)...
+        (f"{PAGE_VIEWS}, cap: {{max: 1, per: day}}}}", 1, -3 * DAY, 0),
+        (f"{PAGE_VIEWS}, cap: {{max: 1, per: day}}, half_life: 7d}}", 1, -DAY + HOUR, 0),
+        # ... nor, without decay, past the cap when the new events alone reach max_times
+        (f"{PAGE_VIEWS}, cap: {{max: 2, per: day}}, max_times: 2}}", 2, -DAY + HOUR, 0),
         (f"{PAGE_VIEWS}, cap: {{max: 2, per: week}}, half_life: 7d}}", 2, 7 * DAY, 1),
         (f"{PAGE_VIEWS}, cap: {{max: 2, per: day}}, max_times: 3, half_life: 7d}}", 1, DAY, 1),
         # ... past max_times with decay: the dropped events' weights are not stored

@@ -34,8 +34,9 @@ class RuleColumns:
     # when, without new events, the rule's matched/counted set next changes (NULL: never);
     # between changes its weight only decays, which incremental scoring re-bases exactly
     next_change: exp.Expr | None = None
-    # rules with a per-period cap: the first and last period of the selected events
-    periods: tuple[exp.Expr, exp.Expr] | None = None
+    # rules with a per-period cap: the first and last period of the selected events and how
+    # many of them each holds, at most the cap (see rules.event)
+    periods: tuple[exp.Expr, exp.Expr, exp.Expr, exp.Expr] | None = None
 
 
 @dataclass

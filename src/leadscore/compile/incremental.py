@@ -102,22 +102,15 @@ def _merged_rule(
     enough = exp.GTE(this=total.copy(), expression=integer(rule.min_count))
     no_new = exp.EQ(this=n["matched"].copy(), expression=integer(0))
     # the new events' counted and weight are the increments of the stored ones: per-period
-    # caps apply within the new events (compiled over them alone), and they fall in periods
-    # after the stored ones (checked below)
-    summed = exp.Paren(this=exp.Add(this=s["counted"].copy(), expression=n["counted"].copy()))
+    # caps apply within the new events (compiled over them alone); where the new events begin
+    # in the stored last period, that period's events beyond the cap count once (checked below)
+    summed: exp.Expr = exp.Add(this=s["counted"].copy(), expression=n["counted"].copy())
     exact: list[exp.Expr] = []
     if rule.cap is not None:
-        # per-period counts are not stored: exact when the new events begin a later period
-        last = exp.column(rule_col(rule.id, "last_period"), stored)
-        first = exp.column(rule_col(rule.id, "first_period"), delta)
-        exact.append(
-            exp.Or(
-                this=exp.Or(
-                    this=no_new.copy(), expression=exp.Is(this=last, expression=exp.Null())
-                ),
-                expression=exp.GT(this=first, expression=last.copy()),
-            )
-        )
+        overlap, condition = _shared_period(rule, stored, delta, n["counted"])
+        summed = exp.Add(this=summed, expression=overlap)
+        exact.append(condition)
+    summed = exp.Paren(this=summed)
     if rule.min_count > 1 and (half_life is not None or rule.cap is not None):
         # below min_count the stored weight and count are 0, hiding what they would be
         exact.append(
@@ -161,12 +154,88 @@ def _merged_rule(
         _either(n["matched"].copy(), old_weight, weight),
     ]
     if rule.cap is not None:
-        first_, last_ = (
-            [exp.column(rule_col(rule.id, p), side) for side in (stored, delta)]
-            for p in PERIOD_PARTS
-        )
-        parts += [least(*first_), greatest(*last_)]
+        parts += _merged_periods(rule, stored, delta)
     return parts, exact
+
+
+def _shared_period(
+    rule: EventRule, stored: str, delta: str, new_counted: exp.Expr
+) -> tuple[exp.Expr, exp.Expr]:
+    """For a capped rule: what the stored and new counts over-count when the new events begin
+    in the stored last period (``min(max, a + b) - a - b``, else 0), and when merging is exact.
+
+    It is exact when the new events begin after the stored ones; or in the same period, when
+    that period stays within the cap (with decay, events beyond it would push out stored ones
+    whose weights are not kept); or, without decay, when the new events alone count fewer
+    than ``max_times`` (else the over-count may already be hidden by ``max_times``)."""
+    assert rule.cap is not None
+    cap = integer(rule.cap.max)
+    last = exp.column(rule_col(rule.id, "last_period"), stored)
+    first = exp.column(rule_col(rule.id, "first_period"), delta)
+    held = exp.column(rule_col(rule.id, "last_count"), stored)
+    begun = exp.column(rule_col(rule.id, "first_count"), delta)
+    both = exp.Add(this=held, expression=begun)
+    shared = exp.EQ(this=first, expression=last)
+    excess = exp.Sub(this=least(cap, both.copy()), expression=exp.Paren(this=both.copy()))
+    overlap = case([(shared.copy(), excess)], integer(0))
+    within: exp.Expr = exp.LTE(this=both.copy(), expression=cap.copy())
+    if rule.half_life is None and rule.max_times is not None:
+        fewer = exp.LT(this=new_counted.copy(), expression=integer(rule.max_times))
+        within = exp.Or(this=within, expression=fewer)
+    elif rule.half_life is None:
+        within = exp.true()
+    condition = exp.Or(
+        this=exp.Or(
+            this=exp.Is(this=first.copy(), expression=exp.Null()),
+            expression=exp.Is(this=last.copy(), expression=exp.Null()),
+        ),
+        expression=exp.Or(
+            this=exp.GT(this=first.copy(), expression=last.copy()),
+            expression=exp.Paren(this=exp.And(this=shared, expression=exp.Paren(this=within))),
+        ),
+    )
+    return overlap, condition
+
+
+def _merged_periods(rule: EventRule, stored: str, delta: str) -> list[exp.Expr]:
+    """first_period, last_period, first_count and last_count over the stored and new events."""
+    assert rule.cap is not None
+    cap = integer(rule.cap.max)
+
+    def column(part: str, side: str) -> exp.Expr:
+        return exp.column(rule_col(rule.id, part), side)
+
+    def count(period: str, part: str, outer: type[exp.GT] | type[exp.LT]) -> exp.Expr:
+        """The count of the stored or the new side, whichever holds the outer period; their
+        sum, capped, when both do."""
+        s_period, d_period = column(period, stored), column(period, delta)
+        s_count, d_count = column(part, stored), column(part, delta)
+        return case(
+            [
+                (
+                    exp.Or(
+                        this=exp.Is(this=d_period, expression=exp.Null()),
+                        expression=outer(this=s_period, expression=d_period.copy()),
+                    ),
+                    s_count,
+                ),
+                (
+                    exp.Or(
+                        this=exp.Is(this=s_period.copy(), expression=exp.Null()),
+                        expression=outer(this=d_period.copy(), expression=s_period.copy()),
+                    ),
+                    d_count,
+                ),
+            ],
+            least(cap.copy(), exp.Add(this=s_count.copy(), expression=d_count.copy())),
+        )
+
+    return [
+        least(column("first_period", stored), column("first_period", delta)),
+        greatest(column("last_period", stored), column("last_period", delta)),
+        count("first_period", "first_count", exp.LT),
+        count("last_period", "last_count", exp.GT),
+    ]
 
 
 def compile_merge(
@@ -179,10 +248,11 @@ def compile_merge(
     A stored row that can be re-based to T (:func:`rebaseable`) holds each rule's matched
     count, counted count and decayed weight; new events add to the counts and to the decayed
     sums, and the most recent event's weight of a ``once`` rule is the larger of the two.
-    Where the stored numbers are not enough (a per-period cap with new events; a decayed
-    ``max_times`` rule with more events than it counts; a decayed rule that reaches its
-    ``min_count`` only now), the contact gets no row here and is recomputed from all its
-    events. Attribute rules are read from the contact row as it is now."""
+    Where the stored numbers are not enough (a per-period cap with new events before its
+    stored last period, or in it beyond the cap with decay; a decayed ``max_times`` rule with
+    more events than it counts; a decayed rule that reaches its ``min_count`` only now), the
+    contact gets no row here and is recomputed from all its events. Attribute rules are read
+    from the contact row as it is now."""
     d = get_dialect(dialect)
     t = integer(as_of_us)
     rules = exp.select(

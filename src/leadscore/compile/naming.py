@@ -7,8 +7,9 @@ from __future__ import annotations
 GRADE_EPSILON = 1e-9
 RULE_PARTS = ("points", "matched", "counted", "weight")
 # rules with a per-period cap also keep the first and last period (hour, day or ISO week number)
-# of their selected events, which incremental merging needs (see compile.incremental)
-PERIOD_PARTS = ("first_period", "last_period")
+# of their selected events and how many events each of the two holds (at most the cap's max),
+# which incremental merging needs (see compile.incremental)
+PERIOD_PARTS = ("first_period", "last_period", "first_count", "last_count")
 
 
 def rule_col(rule_id: str, part: str) -> str:

@@ -2,6 +2,12 @@
 
 Without decay every counted event weighs 1, so caps reduce to counting (no window functions).
 With decay and caps the n most recent events count, found with ROW_NUMBER over the rule's events.
+
+A rule with a per-period cap also reports its first and last period and how many selected
+events each holds (at most the cap's ``max``: more count the same), which incremental merging
+needs to add new events to a stored period (:mod:`leadscore.compile.incremental`). Both come
+from one number per period, ``period x (max + 1) + min(events, max)``, whose smallest and
+largest a contact's per-period grouping yields in the same pass.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from leadscore.compile.sqlutil import (
     num,
     to_double,
 )
-from leadscore.model.spec import EventRule, us
+from leadscore.model.spec import EventRule, PeriodCap, us
 from leadscore.timeutil import UNIT_US
 
 WEEK_OFFSET_US = 3 * UNIT_US["d"]  # ISO weeks start on Monday; 1970-01-01 was a Thursday
@@ -51,13 +57,32 @@ def compile_rule(rule: EventRule, ctx: Context) -> RuleColumns:
         columns.weight = case([(enough.copy(), columns.weight)], num(0.0))
     if window is not None:
         ctx.change_at(selected, window)  # a selected event leaves the window at ts + within
-    if rule.cap is not None:
-        bucket = period_bucket(col("ts_us", EVENTS), rule.cap.per)
-        columns.periods = (
-            ctx.aggregate(f"{rule.id}__p0", filtered(exp.Min(this=bucket), selected.copy())),
-            ctx.aggregate(f"{rule.id}__p1", filtered(exp.Max(this=bucket.copy()), selected.copy())),
-        )
+    assert rule.cap is None or columns.periods is not None
     return columns
+
+
+def _coded(bucket: exp.Expr, events: exp.Expr, cap: PeriodCap) -> exp.Expr:
+    """One period's number and (capped) event count as one integer that orders by period."""
+    scaled = exp.Mul(this=exp.Paren(this=bucket), expression=integer(cap.max + 1))
+    return exp.Add(this=scaled, expression=least(events, integer(cap.max)))
+
+
+def _period_columns(rule: EventRule, cte: str) -> tuple[exp.Expr, exp.Expr, exp.Expr, exp.Expr]:
+    """first_period, last_period, first_count, last_count from a CTE's ``p0`` and ``p1`` (the
+    smallest and largest :func:`_coded` period of each contact; NULL without events)."""
+    assert rule.cap is not None
+    size = integer(rule.cap.max + 1)
+    first, last = exp.column("p0", cte), exp.column("p1", cte)
+    return (
+        exp.IntDiv(this=first, expression=size),
+        exp.IntDiv(this=last, expression=size.copy()),
+        exp.Mod(this=first.copy(), expression=size.copy()),
+        exp.Mod(this=last.copy(), expression=size.copy()),
+    )
+
+
+def _coded_range(coded: exp.Expr) -> list[exp.Expr]:
+    return [exp.alias_(exp.Min(this=coded), "p0"), exp.alias_(exp.Max(this=coded.copy()), "p1")]
 
 
 def _compile(rule: EventRule, ctx: Context, selected: exp.Expr) -> RuleColumns:
@@ -105,6 +130,7 @@ def _listed(
         return _capped_counts(rule, ctx, selected, matched)
     ts = col("ts_us", EVENTS)
     kept: exp.Expr
+    periods = None
     if rule.cap is None:
         assert rule.max_times is not None
         top = func("max", ts, exp.Literal.number(rule.max_times))
@@ -114,11 +140,16 @@ def _listed(
         latest: exp.Expr = exp.Max(this=ts.copy())
         if rule.cap.max > 1:
             latest = func("unnest", func("max", ts.copy(), exp.Literal.number(rule.cap.max)))
+        bucket = period_bucket(ts.copy(), rule.cap.per)
         per_period = (
-            exp.select(exp.column("contact_id", EVENTS).as_("contact_id"), exp.alias_(latest, "t"))
+            exp.select(
+                exp.column("contact_id", EVENTS).as_("contact_id"),
+                exp.alias_(latest, "t"),
+                exp.alias_(_coded(bucket, exp.Count(this=exp.Star()), rule.cap), "c"),
+            )
             .from_(EVENTS)
             .where(selected.copy())
-            .group_by(exp.column("contact_id", EVENTS), period_bucket(ts.copy(), rule.cap.per))
+            .group_by(exp.column("contact_id", EVENTS), bucket.copy())
         )
         source = exp.Subquery(this=per_period, alias=exp.TableAlias(this=exp.to_identifier("p")))
         name = f"rk_{rule.id}"
@@ -132,6 +163,7 @@ def _listed(
                     "contact_id",
                     exp.alias_(exp.Count(this=exp.Star()), "counted"),
                     exp.alias_(weight, "weight"),
+                    *_coded_range(exp.column("c")),
                 )
                 .from_(source)
                 .group_by("contact_id"),
@@ -140,15 +172,17 @@ def _listed(
                 matched,
                 coalesce(exp.column("counted", name), exp.Literal.number(0)),
                 coalesce(exp.column("weight", name), num(0.0)),
+                periods=_period_columns(rule, name),
             )
         newest = func("max", exp.column("t"), exp.Literal.number(rule.max_times))
         ctx.add_cte(
             name,
-            exp.select("contact_id", exp.alias_(newest, "kept"))
+            exp.select("contact_id", exp.alias_(newest, "kept"), *_coded_range(exp.column("c")))
             .from_(source)
             .group_by("contact_id"),
         )
         kept = exp.column("kept", name)
+        periods = _period_columns(rule, name)
     counted = coalesce(exp.Length(this=kept.copy()), exp.Literal.number(0))
     decayed = sqlglot.parse_one("list_sum(list_transform(:l, lambda x: :w))", read="duckdb")
     decayed = exp.replace_placeholders(
@@ -156,7 +190,7 @@ def _listed(
         l=kept.copy(),
         w=ctx.decay(exp.Sub(this=ctx.t, expression=exp.column("x")), half_life),
     )
-    return RuleColumns(matched, counted, coalesce(decayed, num(0.0)))
+    return RuleColumns(matched, counted, coalesce(decayed, num(0.0)), periods=periods)
 
 
 def _capped_counts(
@@ -164,30 +198,42 @@ def _capped_counts(
 ) -> RuleColumns:
     """Caps without decay: count per period (capped), then at most ``max_times`` overall."""
     counted: exp.Expr = matched.copy()
+    periods = None
     if rule.cap is not None:
-        bucket = period_bucket(col("ts_us", EVENTS), rule.cap.per)
-        per_period = (
-            exp.select(
-                exp.column("contact_id", EVENTS).as_("contact_id"),
-                exp.alias_(bucket, "bucket"),
-                exp.alias_(exp.Count(this=exp.Star()), "n"),
-            )
-            .from_(EVENTS)
-            .where(selected.copy())
-            .group_by(exp.column("contact_id", EVENTS), bucket.copy())
-        )
         capped = least(exp.column("n"), exp.Literal.number(rule.cap.max))
         name = f"rk_{rule.id}"
         ctx.add_cte(
             name,
-            exp.select("contact_id", exp.alias_(exp.Sum(this=capped), "counted"))
-            .from_(exp.Subquery(this=per_period, alias=exp.TableAlias(this=exp.to_identifier("p"))))
+            exp.select(
+                "contact_id",
+                exp.alias_(exp.Sum(this=capped), "counted"),
+                *_coded_range(exp.column("c")),
+            )
+            .from_(_per_period(rule.cap, selected))
             .group_by("contact_id"),
         )
         counted = coalesce(exp.column("counted", name), exp.Literal.number(0))
+        periods = _period_columns(rule, name)
     if rule.max_times is not None:
         counted = least(counted, exp.Literal.number(rule.max_times))
-    return RuleColumns(matched, counted, to_double(counted.copy()))
+    return RuleColumns(matched, counted, to_double(counted.copy()), periods=periods)
+
+
+def _per_period(cap: PeriodCap, selected: exp.Expr) -> exp.Expr:
+    """Each contact's selected events per period: ``n`` of them, ``c`` coded (:func:`_coded`)."""
+    bucket = period_bucket(col("ts_us", EVENTS), cap.per)
+    count = exp.Count(this=exp.Star())
+    per_period = (
+        exp.select(
+            exp.column("contact_id", EVENTS).as_("contact_id"),
+            exp.alias_(count, "n"),
+            exp.alias_(_coded(bucket, count.copy(), cap), "c"),
+        )
+        .from_(EVENTS)
+        .where(selected.copy())
+        .group_by(exp.column("contact_id", EVENTS), bucket.copy())
+    )
+    return exp.Subquery(this=per_period, alias=exp.TableAlias(this=exp.to_identifier("p")))
 
 
 def _ranked(
@@ -245,4 +291,14 @@ def _ranked(
     )
     counted = coalesce(exp.column("counted", name), exp.Literal.number(0))
     weight = coalesce(exp.column("weight", name), num(0.0))
-    return RuleColumns(matched, counted, weight)
+    periods = None
+    if rule.cap is not None:  # the periods, from a grouping of their own
+        periods_cte = f"pc_{rule.id}"
+        ctx.add_cte(
+            periods_cte,
+            exp.select("contact_id", *_coded_range(exp.column("c")))
+            .from_(_per_period(rule.cap, selected))
+            .group_by("contact_id"),
+        )
+        periods = _period_columns(rule, periods_cte)
+    return RuleColumns(matched, counted, weight, periods=periods)
