@@ -189,3 +189,29 @@ def test_the_logistic_logit_is_the_same_on_one_thread_or_several(
     expected = model.design(X) @ model.coef + model.intercept
     np.testing.assert_allclose(one, expected, rtol=1e-12, atol=1e-12)
     assert np.std(one) > 0.5
+
+
+def test_the_logistic_logit_reads_categories_by_their_coefficients() -> None:
+    """The logit adds each category's coefficient from a table of its levels: a level missing
+    in training has its own, a code the training never saw weighs nothing; the same as the
+    design columns times the coefficients."""
+    from leadscore.predict import linear
+
+    rng = np.random.default_rng(6)
+    X = np.column_stack([rng.normal(size=4000), rng.integers(0, 3, 4000)]).astype(np.float32)
+    X[rng.uniform(size=4000) < 0.2, 1] = np.nan  # missing is a level of its own
+    y = (rng.uniform(size=4000) < np.where(X[:, 1] == 1, 0.6, 0.2)).astype(np.int8)
+    model = linear.LinearModel(C=1.0).fit(X, y, [False, True])
+    later = X[:300].copy()
+    later[:100, 1] = 7  # never seen in training
+    later[100:200, 1] = np.nan
+    got = model.logit(later)
+    np.testing.assert_allclose(
+        got, model.design(later) @ model.coef + model.intercept, rtol=1e-12, atol=1e-12
+    )
+    no_category = later.copy()
+    no_category[:100, 1] = 99
+    np.testing.assert_array_equal(model.logit(no_category)[:100], got[:100])
+    contributions, base = model.contributions(later)
+    np.testing.assert_allclose(contributions.sum(axis=1) + base, got, rtol=1e-12, atol=1e-12)
+    assert len({round(float(v), 9) for v in contributions[:, 1]}) >= 3
