@@ -81,6 +81,34 @@ def test_shapes_compared_on_samples_then_fitted_on_the_whole_earlier_part(
     np.testing.assert_array_equal(sampled.logit(X[:500]), alone.logit(X[:500]))
 
 
+def test_the_shapes_share_one_binning_without_changing_the_trees(
+    data: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> None:
+    """The shapes are compared on one binning of the rows (LightGBM's pre-filter of features
+    off): the chosen shape's trees are those of that shape fitted alone, on a binning of its
+    own; a feature no split can use (a constant one here) changes nothing."""
+    X, y, times = data
+    X = np.column_stack([X, np.ones(len(X), dtype=np.float32)])
+    tuned = fit(X, y, times, refit=False)
+    alone = fit(
+        X,
+        y,
+        times,
+        tune=False,
+        refit=False,
+        num_leaves=tuned.shape[0],
+        min_child_samples=tuned.shape[1],
+        reg_lambda=tuned.shape[2],
+    )
+    assert tuned.shape != OWN_SHAPE
+
+    def trees(model: BoostedModel) -> str:
+        text = str(model.booster.model_to_string())
+        return text[text.index("Tree=0") : text.index("end of trees")]
+
+    assert trees(tuned) == trees(alone)
+
+
 def test_refit_keeps_the_held_out_slope_and_centres_the_intercept_on_the_held_out_part(
     data: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> None:
