@@ -32,6 +32,23 @@ def fit(X: np.ndarray, y: np.ndarray, times: np.ndarray | None, **params: object
     return BoostedModel(settings).fit(X, y, [False] * X.shape[1], times)
 
 
+def fit_alone(
+    X: np.ndarray, y: np.ndarray, times: np.ndarray, shape: tuple[int, int, float]
+) -> BoostedModel:
+    """One shape, no search, no refit."""
+    leaves, min_child, reg_lambda = shape
+    return fit(
+        X,
+        y,
+        times,
+        tune=False,
+        refit=False,
+        num_leaves=leaves,
+        min_child_samples=min_child,
+        reg_lambda=reg_lambda,
+    )
+
+
 @pytest.fixture(scope="module")
 def data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return checkerboard(6000, seed=2)
@@ -68,16 +85,7 @@ def test_shapes_compared_on_samples_then_fitted_on_the_whole_earlier_part(
     assert sampled.shape != OWN_SHAPE
     # the chosen shape was fitted again on every earlier example: the same booster as a fit
     # of that shape alone
-    alone = fit(
-        X,
-        y,
-        times,
-        tune=False,
-        refit=False,
-        num_leaves=sampled.shape[0],
-        min_child_samples=sampled.shape[1],
-        reg_lambda=sampled.shape[2],
-    )
+    alone = fit_alone(X, y, times, sampled.shape)
     np.testing.assert_array_equal(sampled.logit(X[:500]), alone.logit(X[:500]))
 
 
@@ -90,16 +98,7 @@ def test_the_shapes_share_one_binning_without_changing_the_trees(
     X, y, times = data
     X = np.column_stack([X, np.ones(len(X), dtype=np.float32)])
     tuned = fit(X, y, times, refit=False)
-    alone = fit(
-        X,
-        y,
-        times,
-        tune=False,
-        refit=False,
-        num_leaves=tuned.shape[0],
-        min_child_samples=tuned.shape[1],
-        reg_lambda=tuned.shape[2],
-    )
+    alone = fit_alone(X, y, times, tuned.shape)
     assert tuned.shape != OWN_SHAPE
 
     def trees(model: BoostedModel) -> str:
