@@ -209,6 +209,8 @@ def test_the_logistic_logit_reads_categories_by_their_coefficients() -> None:
     np.testing.assert_allclose(
         got, model.design(later) @ model.coef + model.intercept, rtol=1e-12, atol=1e-12
     )
+    # the same read from a list of the columns (as the estimator passes a data frame's)
+    np.testing.assert_array_equal(model.logit([later[:, j].copy() for j in range(2)]), got)
     no_category = later.copy()
     no_category[:100, 1] = 99
     np.testing.assert_array_equal(model.logit(no_category)[:100], got[:100])

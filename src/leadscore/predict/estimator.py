@@ -110,8 +110,12 @@ class LeadScoreClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
 
     # --- input ------------------------------------------------------------------------------
 
-    def _matrix(self, X: Any, reset: bool, y: Any = None) -> tuple[Any, Any]:
-        """``X`` as a float32 matrix (categories as codes, NaN for missing) and ``y``."""
+    def _matrix(
+        self, X: Any, reset: bool, y: Any = None, by_columns: bool = False
+    ) -> tuple[Any, Any]:
+        """``X`` as a float32 matrix (categories as codes, NaN for missing) and ``y``; with
+        ``by_columns``, a data frame's columns are given as a list of float32 arrays instead
+        of a matrix (a model that reads features by columns saves building it)."""
         import numpy as np
         import pandas as pd
         from sklearn.utils.validation import check_array, column_or_1d, validate_data  # type: ignore[import-untyped,unused-ignore]
@@ -130,7 +134,8 @@ class LeadScoreClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 validate_data(self, X, reset=False, skip_check_array=True)
             if len(X) == 0:
                 raise ValueError("Found array with 0 sample(s) while a minimum of 1 is required.")
-            return self._encode_frame(X, reset), y
+            columns = self._encode_frame(X, reset)
+            return (columns if by_columns else _stacked(columns, X.shape)), y
         if reset:
             self.categories_ = {}
             out, y = validate_data(
@@ -142,7 +147,8 @@ class LeadScoreClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
             )
         return np.asarray(out, dtype=np.float32), y
 
-    def _encode_frame(self, X: Any, reset: bool) -> Any:
+    def _encode_frame(self, X: Any, reset: bool) -> list[Any]:
+        """The frame's columns as float32 arrays (categories as codes, NaN for missing)."""
         import numpy as np
         import pandas as pd
 
@@ -167,16 +173,10 @@ class LeadScoreClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
                 columns.append(column.to_numpy())
             else:
                 columns.append(column.to_numpy(dtype=np.float32, na_value=np.nan))
-        out = np.empty(X.shape, dtype=np.float32)
-        # by blocks of rows: filled column by column over all rows at once, nearly every value
-        # written missed the cache (3.5x as slow on a million rows x 122 features)
-        for start in range(0, len(out), ENCODE_BLOCK):
-            block = out[start : start + ENCODE_BLOCK]
-            for j, values in enumerate(columns):
-                block[:, j] = values[start : start + ENCODE_BLOCK]
-        if np.isinf(out).any():
-            raise ValueError("Input X contains infinity or a value too large for float32.")
-        return out
+        for values in columns:
+            if np.isinf(values).any():
+                raise ValueError("Input X contains infinity or a value too large for float32.")
+        return columns
 
     @property
     def categorical_(self) -> list[bool]:
@@ -289,7 +289,10 @@ class LeadScoreClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         from sklearn.utils.validation import check_is_fitted  # type: ignore[import-untyped,unused-ignore]
 
         check_is_fitted(self)
-        matrix, _ = self._matrix(X, reset=False)
+        from leadscore.predict.linear import LinearModel
+
+        by_columns = isinstance(self.model_, LinearModel)
+        matrix, _ = self._matrix(X, reset=False, by_columns=by_columns)
         return self.model_.logit(matrix)  # type: ignore[no-any-return]
 
     def predict_proba(self, X: Any) -> npt.NDArray[np.float64]:
@@ -317,3 +320,17 @@ class LeadScoreClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         matrix, _ = self._matrix(X, reset=False)
         contrib, base = self.model_.contributions(matrix)
         return contrib, np.broadcast_to(np.asarray(base, dtype=np.float64), (len(matrix),)).copy()
+
+
+def _stacked(columns: list[Any], shape: tuple[int, int]) -> Any:
+    """Columns as one row-ordered float32 matrix."""
+    import numpy as np
+
+    out = np.empty(shape, dtype=np.float32)
+    # by blocks of rows: filled column by column over all rows at once, nearly every value
+    # written missed the cache (3.5x as slow on a million rows x 122 features)
+    for start in range(0, len(out), ENCODE_BLOCK):
+        block = out[start : start + ENCODE_BLOCK]
+        for j, values in enumerate(columns):
+            block[:, j] = values[start : start + ENCODE_BLOCK]
+    return out

@@ -198,12 +198,15 @@ class LinearModel:
     def logit(self, X: Any) -> FloatArray:
         """``design(X) @ coef + intercept`` without the design: each feature's column times
         its coefficients is added in place (a category's by a table of its levels), by blocks
-        of rows, on ``threads`` threads when there are several blocks."""
+        of rows, on ``threads`` threads when there are several blocks. ``X`` is a matrix
+        (rows x features) or a list of its columns."""
         import numpy as np
 
         from leadscore.predict.parallel import each
 
-        out = np.empty(len(X), dtype=np.float64)
+        by_columns = isinstance(X, list)
+        n = len(X[0]) if by_columns else len(X)
+        out = np.empty(n, dtype=np.float64)
         # (feature, coefficient, indicator's coefficient or None) of every number
         numbers: list[tuple[_Numeric, float, float | None]] = []
         k = 0
@@ -224,9 +227,12 @@ class LinearModel:
             k += len(cat.levels)
 
         def block(start: int) -> None:
-            rows = X[start : start + CHUNK]
-            columns = np.ascontiguousarray(rows.T)
-            total = np.full(len(rows), self.intercept)
+            columns: Any
+            if by_columns:
+                columns = [column[start : start + CHUNK] for column in X]
+            else:  # one transposition instead of strided reads
+                columns = np.ascontiguousarray(X[start : start + CHUNK].T)
+            total = np.full(min(CHUNK, n - start), self.intercept)
             for num, weight, if_missing in numbers:
                 scaled, missing = _scaled(num, columns[num.index])
                 scaled *= weight
@@ -237,7 +243,7 @@ class LinearModel:
                 total += table[np.minimum(_codes(columns[index]), unseen)]
             out[start : start + CHUNK] = total
 
-        each(block, range(0, len(X), CHUNK), self.threads)
+        each(block, range(0, n, CHUNK), self.threads)
         return out
 
     def contributions(self, X: Any) -> tuple[FloatArray, float]:
