@@ -216,4 +216,13 @@ def test_the_logistic_logit_reads_categories_by_their_coefficients() -> None:
     np.testing.assert_array_equal(model.logit(no_category)[:100], got[:100])
     contributions, base = model.contributions(later)
     np.testing.assert_allclose(contributions.sum(axis=1) + base, got, rtol=1e-12, atol=1e-12)
+    # each feature's: its design columns' coefficient x (value - training mean), summed
+    owners = [n.index for n in model.numeric for _ in range(2 if n.indicator else 1)]
+    owners += [c.index for c in model.categories for _ in c.levels]
+    terms = (model.design(later) - model.means) * model.coef
+    for feature in range(2):
+        mine = [k for k, owner in enumerate(owners) if owner == feature]
+        np.testing.assert_allclose(
+            contributions[:, feature], terms[:, mine].sum(axis=1), rtol=1e-12, atol=1e-12
+        )
     assert len({round(float(v), 9) for v in contributions[:, 1]}) >= 3

@@ -244,3 +244,15 @@ def test_strongest_factors_by_partial_sort() -> None:
     ties = rng.integers(-2, 3, (500, 6)).astype(float)
     picked = np.take_along_axis(ties, _strongest(ties, 3), axis=1)
     np.testing.assert_array_equal(picked, -np.sort(-ties, axis=1)[:, :3])
+
+
+@pytest.mark.parametrize("k", [1, 3, 8, 9, 12])
+def test_the_strongest_factors_come_largest_first_and_equal_ones_by_index(k: int) -> None:
+    """Both ways of finding a row's strongest factors (passes of argmax for a few, a partial
+    sort for more) give the same order: largest first, equal values by their index."""
+    from leadscore.predict.reasons import _strongest
+
+    rng = np.random.default_rng(k)
+    values = np.round(rng.normal(size=(400, 14)), 1)  # many equal values
+    expected = np.array([sorted(range(14), key=lambda j: (-row[j], j))[:k] for row in values])
+    np.testing.assert_array_equal(_strongest(values, k), expected)

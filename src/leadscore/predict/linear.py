@@ -11,8 +11,9 @@ unless ``C`` is given.
 
 The logit is exactly ``base + sum of contributions``: a feature's contribution is
 ``sum over its design columns of coef x (value - training mean)`` and ``base`` is the logit of
-the average training row. That costs one pass over the design, so every lead can have its
-reasons.
+the average training row. Predicting and explaining read each feature's column once (a
+category's coefficients from a table of its levels); the design itself is built only to fit,
+so every lead can have its reasons.
 """
 
 from __future__ import annotations
@@ -64,7 +65,6 @@ class LinearModel:
     coef: Any = None
     intercept: float = 0.0
     means: Any = None  # training mean of every design column
-    owner: Any = None  # the feature index of every design column
     n_features: int = 0
 
     def fit(self, X: Any, y: Any, categorical: list[bool], times: Any = None) -> LinearModel:
@@ -111,7 +111,6 @@ class LinearModel:
             w, b = self._solve(design, target, self.C_)
         self.coef = w / scale
         self.intercept = b - float(self.coef @ self.means)
-        self.owner = self._owners()
         return self
 
     def _solve(self, design: Any, y: Any, c: float, warm: Any = None) -> tuple[Any, float]:
@@ -157,16 +156,6 @@ class LinearModel:
                 break
         return best
 
-    def _owners(self) -> Any:
-        import numpy as np
-
-        owners: list[int] = []
-        for num in self.numeric:
-            owners += [num.index, num.index] if num.indicator else [num.index]
-        for cat in self.categories:
-            owners += [cat.index] * len(cat.levels)
-        return np.asarray(owners, dtype=np.int64)
-
     def design(self, X: Any) -> FloatArray:
         """The design columns of rows of ``X`` (float32 features, NaN for missing), in column
         order (Fortran): each column is written, and each feature read, contiguously."""
@@ -195,36 +184,36 @@ class LinearModel:
         """The logit of the average training row (``intercept + coef . means``)."""
         return float(self.intercept + self.coef @ self.means)
 
-    def logit(self, X: Any) -> FloatArray:
-        """``design(X) @ coef + intercept`` without the design: each feature's column times
-        its coefficients is added in place (a category's by a table of its levels), by blocks
-        of rows, on ``threads`` threads when there are several blocks. ``X`` is a matrix
-        (rows x features) or a list of its columns."""
+    def _terms(self) -> tuple[list[tuple[_Numeric, int, bool]], list[tuple[_Category, int, Any]]]:
+        """Where each feature's design columns start: numbers (with whether a missing
+        indicator follows), and categories with a table of their coefficients by code:
+        0 .. top, then 0 for codes the training never saw (clipped to top + 1), and last the
+        missing level's (code -1)."""
+        import numpy as np
+
+        numbers: list[tuple[_Numeric, int, bool]] = []
+        k = 0
+        for num in self.numeric:
+            numbers.append((num, k, num.indicator))
+            k += 2 if num.indicator else 1
+        tables: list[tuple[_Category, int, Any]] = []
+        for cat in self.categories:
+            table = np.zeros(max(cat.levels, default=-1) + 3, dtype=np.float64)
+            table[cat.levels] = self.coef[k : k + len(cat.levels)]
+            tables.append((cat, k, table))
+            k += len(cat.levels)
+        return numbers, tables
+
+    def _by_blocks(self, X: Any, work: Any) -> None:
+        """``work(start, columns)`` for each block of rows of ``X`` (a matrix, rows x
+        features, or a list of its columns), with the block's feature columns, on
+        ``threads`` threads when there are several blocks."""
         import numpy as np
 
         from leadscore.predict.parallel import each
 
         by_columns = isinstance(X, list)
         n = len(X[0]) if by_columns else len(X)
-        out = np.empty(n, dtype=np.float64)
-        # (feature, coefficient, indicator's coefficient or None) of every number
-        numbers: list[tuple[_Numeric, float, float | None]] = []
-        k = 0
-        for num in self.numeric:
-            numbers.append((num, float(self.coef[k]), None))
-            k += 1
-            if num.indicator:
-                numbers[-1] = (num, numbers[-1][1], float(self.coef[k]))
-                k += 1
-        # every category's coefficients by code: 0 .. top, then 0 for codes the training
-        # never saw (clipped to top + 1), and last the missing level's (code -1)
-        tables: list[tuple[int, int, Any]] = []
-        for cat in self.categories:
-            top = max(cat.levels, default=-1)
-            table = np.zeros(top + 3, dtype=np.float64)
-            table[cat.levels] = self.coef[k : k + len(cat.levels)]
-            tables.append((cat.index, top + 1, table))
-            k += len(cat.levels)
 
         def block(start: int) -> None:
             columns: Any
@@ -232,32 +221,65 @@ class LinearModel:
                 columns = [column[start : start + CHUNK] for column in X]
             else:  # one transposition instead of strided reads
                 columns = np.ascontiguousarray(X[start : start + CHUNK].T)
-            total = np.full(min(CHUNK, n - start), self.intercept)
-            for num, weight, if_missing in numbers:
-                scaled, missing = _scaled(num, columns[num.index])
-                scaled *= weight
-                total += scaled
-                if if_missing is not None:
-                    total += missing * if_missing
-            for index, unseen, table in tables:
-                total += table[np.minimum(_codes(columns[index]), unseen)]
-            out[start : start + CHUNK] = total
+            work(start, columns)
 
         each(block, range(0, n, CHUNK), self.threads)
+
+    def logit(self, X: Any) -> FloatArray:
+        """``design(X) @ coef + intercept`` without the design: each feature's column times
+        its coefficients is added in place (a category's from a table of its levels), by
+        blocks of rows. ``X`` is a matrix (rows x features) or a list of its columns."""
+        import numpy as np
+
+        numbers, tables = self._terms()
+        out = np.empty(len(X[0]) if isinstance(X, list) else len(X), dtype=np.float64)
+
+        def work(start: int, columns: Any) -> None:
+            total = np.full(len(columns[0]), self.intercept)
+            for num, k, indicator in numbers:
+                scaled, missing = _scaled(num, columns[num.index])
+                scaled *= self.coef[k]
+                total += scaled
+                if indicator:
+                    total += missing * self.coef[k + 1]
+            for cat, _k, table in tables:
+                total += table[np.minimum(_codes(columns[cat.index]), len(table) - 2)]
+            out[start : start + CHUNK] = total
+
+        self._by_blocks(X, work)
         return out
 
     def contributions(self, X: Any) -> tuple[FloatArray, float]:
         """Per-feature contributions (rows x features) and the base logit; each row sums to
-        its logit."""
+        its logit. A feature's contribution, ``sum over its design columns of coef x (value -
+        training mean)``, is computed from its column alone (a category's from a table of its
+        levels less their mean share), without the design."""
         import numpy as np
 
-        out = np.zeros((len(X), self.n_features), dtype=np.float64)
-        # sums the design columns of each feature: (q design columns) -> (features)
-        gather = np.zeros((len(self.owner), self.n_features), dtype=np.float64)
-        gather[np.arange(len(self.owner)), self.owner] = 1.0
-        for start in range(0, len(X), CHUNK):
-            block = (self.design(X[start : start + CHUNK]) - self.means) * self.coef
-            out[start : start + CHUNK] = block @ gather
+        numbers, tables = self._terms()
+        n = len(X[0]) if isinstance(X, list) else len(X)
+        out = np.zeros((n, self.n_features), dtype=np.float64)
+        shares = [
+            float(self.coef[k : k + len(c.levels)] @ self.means[k : k + len(c.levels)])
+            for c, k, _t in tables
+        ]
+
+        def work(start: int, columns: Any) -> None:
+            rows = len(columns[0])
+            by_feature = np.zeros((self.n_features, rows), dtype=np.float64)
+            for num, k, indicator in numbers:
+                scaled, missing = _scaled(num, columns[num.index])
+                scaled -= self.means[k]
+                scaled *= self.coef[k]
+                if indicator:
+                    scaled += (missing - self.means[k + 1]) * self.coef[k + 1]
+                by_feature[num.index] = scaled
+            for (cat, _k, table), share in zip(tables, shares, strict=True):
+                codes = np.minimum(_codes(columns[cat.index]), len(table) - 2)
+                by_feature[cat.index] = table[codes] - share
+            out[start : start + rows] = by_feature.T
+
+        self._by_blocks(X, work)
         return out, self.base
 
 

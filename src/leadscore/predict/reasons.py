@@ -113,20 +113,27 @@ class TopFactors:
 
 
 CHUNK = 100_000  # leads per block: contributions are leads x features float64
+FEW_BY_ARGMAX = 8  # top factors found by repeated argmax (see _strongest)
 
 
 def _strongest(values: Any, k: int) -> Any:
-    """Per row, the column indices of the ``k`` largest values, largest first (equal values
-    in a fixed order); one partial sort, not a full one."""
+    """Per row, the column indices of the ``k`` largest values, largest first (equal values:
+    the lower index first). A few are found by as many passes of ``argmax`` (each a plain scan
+    of the rows: 0.18 s for the top 3 of 100,000 rows x 122, against 0.31 s for a partial sort
+    of each row); more, by sorting each row."""
     import numpy as np
 
-    if k < values.shape[1]:
-        picked = np.argpartition(-values, k - 1, axis=1)[:, :k]
-    else:
-        picked = np.broadcast_to(np.arange(values.shape[1]), values.shape).copy()
-    found = np.take_along_axis(values, picked, axis=1)
-    order = np.lexsort((picked, -found))  # by value (descending), then index, in each row
-    return np.take_along_axis(picked, order, axis=1)
+    k = min(k, values.shape[1])
+    if k <= FEW_BY_ARGMAX:
+        rows = np.arange(values.shape[0])
+        work = values.copy()
+        picked = np.empty((values.shape[0], k), dtype=np.int64)
+        for i in range(k):
+            picked[:, i] = np.argmax(work, axis=1)  # the first of equal values
+            work[rows, picked[:, i]] = -np.inf
+        return picked
+    # a stable sort keeps equal values in index order, also where the top k ends among them
+    return np.argsort(-values, axis=1, kind="stable")[:, :k]
 
 
 def top_factors(model: TrainedModel, table: FeatureTable, top: int = 3) -> TopFactors:
