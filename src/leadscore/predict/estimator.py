@@ -289,11 +289,16 @@ class LeadScoreClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         from sklearn.utils.validation import check_is_fitted  # type: ignore[import-untyped,unused-ignore]
 
         check_is_fitted(self)
+        matrix, _ = self._matrix(X, reset=False, by_columns=self._by_columns)
+        return self.model_.logit(matrix)  # type: ignore[no-any-return]
+
+    @property
+    def _by_columns(self) -> bool:
+        """Whether the fitted model reads a data frame's columns as they are (the logistic
+        model does; the trees take a row-ordered matrix)."""
         from leadscore.predict.linear import LinearModel
 
-        by_columns = isinstance(self.model_, LinearModel)
-        matrix, _ = self._matrix(X, reset=False, by_columns=by_columns)
-        return self.model_.logit(matrix)  # type: ignore[no-any-return]
+        return isinstance(self.model_, LinearModel)
 
     def predict_proba(self, X: Any) -> npt.NDArray[np.float64]:
         import numpy as np
@@ -317,9 +322,9 @@ class LeadScoreClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         from sklearn.utils.validation import check_is_fitted  # type: ignore[import-untyped,unused-ignore]
 
         check_is_fitted(self)
-        matrix, _ = self._matrix(X, reset=False)
+        matrix, _ = self._matrix(X, reset=False, by_columns=self._by_columns)
         contrib, base = self.model_.contributions(matrix)
-        return contrib, np.broadcast_to(np.asarray(base, dtype=np.float64), (len(matrix),)).copy()
+        return contrib, np.broadcast_to(np.asarray(base, dtype=np.float64), (len(contrib),)).copy()
 
 
 def _stacked(columns: list[Any], shape: tuple[int, int]) -> Any:
