@@ -210,18 +210,16 @@ class BoostedModel:
         )
         fit_rows = subsample(train, p.search_max_samples, p.seed) if sampled else train
         check_rows = subsample(held, p.search_max_samples, p.seed + 1) if sampled else held
+        settings = {shape: self._settings(shape, len(fit_rows)) for shape in shapes}
+        if len(shapes) > 1:
+            for each in settings.values():
+                each["feature_pre_filter"] = False
+        data, valid = self._datasets(
+            X[fit_rows], y[fit_rows], cats, (X[check_rows], y[check_rows]), settings[shapes[0]]
+        )
         best: tuple[float, tuple[int, int, float], Any] | None = None
-        shared: Any = None
         for shape in shapes:
-            settings = self._settings(shape, len(fit_rows))
-            if len(shapes) > 1:
-                settings["feature_pre_filter"] = False
-            if shared is None:
-                shared = self._datasets(
-                    X[fit_rows], y[fit_rows], cats, (X[check_rows], y[check_rows]), settings
-                )
-            data, valid = shared
-            booster = self._boost(settings, data, valid, p.n_estimators)
+            booster = self._boost(settings[shape], data, valid, p.n_estimators)
             loss = float(booster.best_score["valid_0"]["binary_logloss"])
             if best is None or loss < best[0] - 1e-12:
                 best = (loss, shape, booster)

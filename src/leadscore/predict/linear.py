@@ -212,18 +212,15 @@ class LinearModel:
 
         from leadscore.predict.parallel import each
 
-        by_columns = isinstance(X, list)
-        n = len(X[0]) if by_columns else len(X)
-
         def block(start: int) -> None:
             columns: Any
-            if by_columns:
+            if isinstance(X, list):
                 columns = [column[start : start + CHUNK] for column in X]
             else:  # one transposition instead of strided reads
                 columns = np.ascontiguousarray(X[start : start + CHUNK].T)
             work(start, columns)
 
-        each(block, range(0, n, CHUNK), self.threads)
+        each(block, range(0, _rows(X), CHUNK), self.threads)
 
     def logit(self, X: Any) -> FloatArray:
         """``design(X) @ coef + intercept`` without the design: each feature's column times
@@ -232,7 +229,7 @@ class LinearModel:
         import numpy as np
 
         numbers, tables = self._terms()
-        out = np.empty(len(X[0]) if isinstance(X, list) else len(X), dtype=np.float64)
+        out = np.empty(_rows(X), dtype=np.float64)
 
         def work(start: int, columns: Any) -> None:
             total = np.full(len(columns[0]), self.intercept)
@@ -257,8 +254,7 @@ class LinearModel:
         import numpy as np
 
         numbers, tables = self._terms()
-        n = len(X[0]) if isinstance(X, list) else len(X)
-        out = np.zeros((n, self.n_features), dtype=np.float64)
+        out = np.zeros((_rows(X), self.n_features), dtype=np.float64)
         shares = [
             float(self.coef[k : k + len(c.levels)] @ self.means[k : k + len(c.levels)])
             for c, k, _t in tables
@@ -281,6 +277,11 @@ class LinearModel:
 
         self._by_blocks(X, work)
         return out, self.base
+
+
+def _rows(X: Any) -> int:
+    """How many rows ``X`` has: a matrix, or a list of its columns."""
+    return len(X[0]) if isinstance(X, list) else len(X)
 
 
 def _scaled(num: _Numeric, column: Any) -> tuple[FloatArray, Any]:

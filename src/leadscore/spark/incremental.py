@@ -75,6 +75,20 @@ def refresh_spark(
         )
     prefix = f"leadscore_{uuid.uuid4().hex[:10]}"
     names = {noun: f"{prefix}_{noun}" for noun in ("contacts", "events", "state", "exact")}
+    exact = compile_contacts(
+        loaded,
+        as_of_us,
+        "spark",
+        Sources(contacts=names["contacts"], events=names["events"]),
+        contact_ids=exp.select("contact_id").from_(names["exact"]),
+    )
+    missing = sorted(set(exact.columns) - set(state.columns))
+    if missing:
+        raise LeadscoreError(
+            f"the previous scores lack columns this version of leadscore writes "
+            f"({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''}): they were "
+            f"written by an older version; score in full instead"
+        )
     contact_frame = read_table(spark, contacts, "contacts")
     event_frame = read_table(spark, events, "events")
     contact_frame.createOrReplaceTempView(names["contacts"])
@@ -91,20 +105,6 @@ def refresh_spark(
         changed_ids = spark.read.parquet(str(changed)).select("contact_id")
     changed_ids = changed_ids.distinct()
 
-    exact = compile_contacts(
-        loaded,
-        as_of_us,
-        "spark",
-        Sources(contacts=names["contacts"], events=names["events"]),
-        contact_ids=exp.select("contact_id").from_(names["exact"]),
-    )
-    missing = sorted(set(exact.columns) - set(state.columns))
-    if missing:
-        raise LeadscoreError(
-            f"the previous scores lack columns this version of leadscore writes "
-            f"({', '.join(missing[:3])}{', ...' if len(missing) > 3 else ''}): they were "
-            f"written by an older version; score in full instead"
-        )
     rebased = spark.sql(compile_rebase(loaded, names["state"], as_of_us, "spark").sql("spark"))
     rebased = rebased.join(changed_ids, "contact_id", "left_anti")
     existing = contact_frame.filter(
