@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 TABLE = "scores"
 BEFORE = "_scores_before"
+NEXT = "_scores_next"
+EXACT = "_scores_exact"
+EXACT_IDS = "_scores_exact_ids"
 
 
 @dataclass(frozen=True)
@@ -169,20 +172,61 @@ def changes_between(
 
 
 def _exact_part(
-    store: Store, model: Model, as_of_us: int, ids: exp.Expr
+    store: Store, model: Model, as_of_us: int, ids: exp.Query
 ) -> tuple[Compiled, list[str]]:
     """The query recomputing the contacts that ``ids`` selects, and their ids: through the
-    slice tables when they are few (their events looked up by index), else with ``ids`` as a
-    sub-query (one scan of the events beats many thousands of lookups)."""
+    slice tables when they are few (their events looked up by index), else reading the ids
+    from a temporary table (one scan of the events beats many thousands of lookups)."""
+    from sqlglot import exp
+
     from leadscore.compile.contacts import compile_contacts
     from leadscore.compile.dialects import get_dialect
     from leadscore.scoring import slices
 
-    listed = [str(r["contact_id"]) for r in store.rows(get_dialect(store.dialect).sql(ids))]
+    store.create_table_as(EXACT_IDS, get_dialect(store.dialect).sql(ids), temp=True)
+    listed = [str(r["contact_id"]) for r in store.rows(f"SELECT contact_id FROM {EXACT_IDS}")]
     if len(listed) <= slices.LOOKUP_MAX:
         sources = slices.fill(store, listed)
         return compile_contacts(model, as_of_us, store.dialect, sources=sources), listed
-    return compile_contacts(model, as_of_us, store.dialect, contact_ids=ids), listed
+    listing = exp.select("contact_id").from_(EXACT_IDS)
+    return compile_contacts(model, as_of_us, store.dialect, contact_ids=listing), listed
+
+
+def _rebase_in_place(
+    store: Store,
+    update: Update,
+    changed: list[str],
+    rebased: str,
+    exact: tuple[list[str], str],
+    kept: exp.Expr,
+) -> None:
+    """Re-base the stored rows where they are and replace the others' (DuckDB): an update of
+    the columns that move costs a fraction of writing the whole table again."""
+    columns, exact_rows = exact
+    store.create_table_as(EXACT, exact_rows, temp=True)  # first: it reads the stored rows
+    store.create_table_as(BEFORE, f"SELECT contact_id, total, grade, stage FROM {TABLE}", temp=True)
+    store.execute(f"DELETE FROM {TABLE} AS s WHERE NOT ({kept.sql(dialect=store.dialect)})")
+    assignments = ", ".join(f"{c} = r.{c}" for c in changed if c != "contact_id")
+    store.execute(
+        f"UPDATE {TABLE} SET {assignments} FROM ({rebased}) AS r "
+        f"WHERE {TABLE}.contact_id = r.contact_id"
+    )
+    update.rebased = count(store, TABLE)
+    store.insert_select(TABLE, columns, f"SELECT * FROM {EXACT}")
+    update.rescored = count(store, EXACT)
+    store.drop_table(EXACT)
+
+
+def _replace(
+    store: Store, update: Update, rebased: str, columns: list[str], exact_rows: str
+) -> None:
+    """Write the scores at T as a new table and keep the previous one as ``BEFORE``."""
+    store.create_table_as(NEXT, rebased)
+    update.rebased = count(store, NEXT)
+    store.insert_select(NEXT, columns, exact_rows)
+    update.rescored = count(store, NEXT) - update.rebased
+    store.rename_table(TABLE, BEFORE)
+    store.rename_table(NEXT, TABLE)
 
 
 def refresh(
@@ -196,7 +240,7 @@ def refresh(
     """Bring every stored contact score to T (see the module docstring)."""
     from sqlglot import exp
 
-    from leadscore.compile.incremental import compile_rebase, rebaseable
+    from leadscore.compile.incremental import compile_rebase, rebase_copies, rebaseable
     from leadscore.scoring import pending
 
     started = time.perf_counter()
@@ -218,19 +262,21 @@ def refresh(
     with store.transaction():
         exact, listed = _exact_part(store, model, as_of_us, exact_ids)
         pending.clear(store, listed)  # their events are read: none stays pending
-        store.create_table_as(
-            "_scores_next", with_constants(rebase.query, constants, store.dialect)
-        )
-        update.rebased = count(store, "_scores_next")
-        store.insert_select(
-            "_scores_next",
-            [*exact.columns, *constants],
-            with_constants(exact.query, constants, store.dialect),
-        )
-        update.rescored = count(store, "_scores_next") - update.rebased
+        rebased = with_constants(rebase.query, constants, store.dialect)
+        exact_rows = with_constants(exact.query, constants, store.dialect)
         store.drop_table(BEFORE)
-        store.rename_table(TABLE, BEFORE)
-        store.rename_table("_scores_next", TABLE)
+        if store.dialect == "duckdb":
+            changed = [c for c in rebase.columns if c not in rebase_copies(model)]
+            _rebase_in_place(
+                store,
+                update,
+                [*changed, *constants],
+                rebased,
+                ([*exact.columns, *constants], exact_rows),
+                rebaseable(TABLE, as_of_us),
+            )
+        else:
+            _replace(store, update, rebased, [*exact.columns, *constants], exact_rows)
         rows = store.rows(
             "SELECT n.contact_id, o.grade AS og, n.grade AS ng, o.stage AS os, n.stage AS ns, "
             f"o.total AS ot, n.total AS nt FROM {TABLE} n LEFT JOIN {BEFORE} o "
@@ -244,6 +290,7 @@ def refresh(
         if hook is not None:
             hook(store, update)
         store.drop_table(BEFORE)
+        store.drop_table(EXACT_IDS)
     update.before_table = None
     update.seconds = time.perf_counter() - started
     return update
