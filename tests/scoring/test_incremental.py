@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from leadscore.records import Event, events_table
 from leadscore.reference import evaluate_contacts
+from leadscore.scoring import incremental
 from leadscore.scoring.incremental import refresh, rescore_contacts
 from leadscore.scoring.run import score_store
 from leadscore.store.duckdb_store import DuckStore
@@ -65,7 +66,21 @@ def test_events_then_time_match_full_recompute(
     store = fresh_store(contacts, old)
     score_store(store, model, start, entities=("contacts",))
     assert_same_rows(_stored(store), evaluate_contacts(model, contacts, old, start), "contact_id")
-    now = start
+    with pytest.MonkeyPatch.context() as patch:  # DuckDB re-bases in place (else writes anew)
+        patch.setattr(incremental, "IN_PLACE_SHARE", 1.0)
+        _steps(store, model, contacts, old, new, steps)
+
+
+def _steps(
+    store: Any,
+    model: Any,
+    contacts: list[Any],
+    old: list[Event],
+    new: list[Event],
+    steps: list[int],
+) -> None:
+    """New events arrive and time passes in steps; the stored scores equal the reference's."""
+    now = T
     pending = sorted(new, key=lambda e: e.ts_us)
     for step in steps:
         now += step
@@ -115,18 +130,21 @@ grades:
 
 
 @pytest.mark.parametrize("lookup_max", [0, 5_000])
+@pytest.mark.parametrize("in_place_share", [0.0, 1.0])
 def test_refresh_reads_the_exact_part_by_lookup_or_by_scan_alike(
-    lookup_max: int, monkeypatch: pytest.MonkeyPatch
+    lookup_max: int, in_place_share: float, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A refresh recomputes its exact contacts from slice tables filled by index lookups while
-    they are few, else with a sub-query (one scan); both equal a full recompute at T."""
+    they are few, else with a sub-query (one scan); it re-bases the other rows in place or
+    writes a new table; every way equals a full recompute at T."""
     from leadscore.demo import generate, load
     from leadscore.demo.generate import DEFAULT_END_US
     from leadscore.model import load_model
-    from leadscore.scoring import slices
+    from leadscore.scoring import incremental, slices
     from leadscore.store.workspace import example_model_path
 
     monkeypatch.setattr(slices, "LOOKUP_MAX", lookup_max)
+    monkeypatch.setattr(incremental, "IN_PLACE_SHARE", in_place_share)
     model = load_model(example_model_path())
     day = UNIT_US["d"]
     start, later = DEFAULT_END_US - 120 * day, DEFAULT_END_US - 30 * day
@@ -134,16 +152,20 @@ def test_refresh_reads_the_exact_part_by_lookup_or_by_scan_alike(
         store.init_schema()
         load(store, generate(400, seed=3))
         score_store(store, model, start, entities=("contacts",))
-        update = refresh(store, model, later)
-        # windows closed, future-dated events came due, new contacts appeared: many exact ones
+        for at in (start + 2 * day, later):
+            update = refresh(store, model, at)
+            assert not store.has_table(incremental.BEFORE)
+            assert not store.has_table(incremental.EXACT)
+            refreshed = _stored(store)
+            score_store(store, model, at, entities=("contacts",))
+            recomputed = [
+                {k: v for k, v in row.items() if k not in ("run_id", "next_change_us")}
+                for row in _stored(store)
+            ]
+            assert_same_rows(refreshed, recomputed, "contact_id")
+        # two days on most scores were re-based (decayed); 90 days on, windows closed,
+        # future-dated events came due, new contacts appeared: many exact ones
         assert update.rescored > 100
-        refreshed = _stored(store)
-        score_store(store, model, later, entities=("contacts",))
-        recomputed = [
-            {k: v for k, v in row.items() if k not in ("run_id", "next_change_us")}
-            for row in _stored(store)
-        ]
-    assert_same_rows(refreshed, recomputed, "contact_id")
 
 
 def test_refresh_takes_underflowing_weights_to_zero(fresh_store: Callable[[Any, Any], Any]) -> None:

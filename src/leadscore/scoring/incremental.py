@@ -39,6 +39,12 @@ BEFORE = "_scores_before"
 NEXT = "_scores_next"
 EXACT = "_scores_exact"
 EXACT_IDS = "_scores_exact_ids"
+# DuckDB re-bases the stored rows in place while the contacts to recompute are at most this
+# share of them: updating the columns that move costs a fraction of writing every column anew,
+# but the recomputed rows are deleted and inserted, and the checkpoint that follows rewrites the
+# row groups they leave; measured on 1M contacts (docs/benchmarks.md, "Refresh in place"): in
+# place is faster at 0.1 % and 3 %, as fast at 10 %, slower at 25 %
+IN_PLACE_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -192,6 +198,11 @@ def _exact_part(
     return compile_contacts(model, as_of_us, store.dialect, contact_ids=listing), listed
 
 
+def _in_place(store: Store, exact: int) -> bool:
+    """Whether to re-base the stored rows in place (DuckDB, few contacts to recompute)."""
+    return store.dialect == "duckdb" and exact <= IN_PLACE_SHARE * count(store, TABLE)
+
+
 def _rebase_in_place(
     store: Store,
     update: Update,
@@ -265,7 +276,7 @@ def refresh(
         rebased = with_constants(rebase.query, constants, store.dialect)
         exact_rows = with_constants(exact.query, constants, store.dialect)
         store.drop_table(BEFORE)
-        if store.dialect == "duckdb":
+        if _in_place(store, len(listed)):
             changed = [c for c in rebase.columns if c not in rebase_copies(model)]
             _rebase_in_place(
                 store,
