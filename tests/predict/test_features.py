@@ -288,19 +288,30 @@ def test_path_prefixes_counts_and_shares() -> None:
     assert repr({"starts_with": "/a/1"}) not in found
 
 
-def test_rule_features_compile_once_and_swap_the_time(rule_model: Model, demo: Demo) -> None:
+@pytest.mark.parametrize("most", [False, True])
+def test_rule_features_compile_once_and_swap_the_time(
+    rule_model: Model, demo: Demo, most: bool
+) -> None:
     plan = plan_store(demo.store, demo.cutoff_us, rule_model)
-    template = rule_features_sql(rule_model, plan, "duckdb", EXAMPLES)
+    template = rule_features_sql(rule_model, plan, "duckdb", EXAMPLES, most=most)
     for s in (demo.cutoff_us, demo.cutoff_us - 37 * DAY - 5):
-        fresh = rule_features_sql(rule_model, plan, "duckdb", EXAMPLES, at_us=s)
+        fresh = rule_features_sql(rule_model, plan, "duckdb", EXAMPLES, at_us=s, most=most)
         assert at_time(template, s) == fresh
 
 
-def test_rule_features_equal_the_rule_scores(rule_model: Model, demo: Demo) -> None:
+@pytest.mark.parametrize("most_share", [0.0, 2.0])
+def test_rule_features_equal_the_rule_scores(
+    rule_model: Model, demo: Demo, most_share: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The rule features equal the rule scores, whether the rule model runs on the pairs'
+    contacts alone or on every contact (``MOST_SHARE`` 0: always; 2: never)."""
     from leadscore.compile.contacts import compile_contacts
     from leadscore.compile.naming import rule_col
+    from leadscore.predict import rule_features
     from leadscore.predict.dataset import store_feature_table
 
+    monkeypatch.setattr(rule_features, "MOST_SHARE", most_share)
+    rule_features._template.cache_clear()
     plan = plan_store(demo.store, demo.cutoff_us, rule_model)
     ids = [f"ct-{i:07d}" for i in range(1, 400, 7)]
     table = store_feature_table(demo.store, plan, demo.cutoff_us, ids)

@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 RULE_FEATURES = "_ls_rule_features"
 RULE_KINDS = ("rule_points", "score")
 _STAND_IN_US = 7_258_118_399_999_999
+# pairs at one time that are at least this share of the contacts are scored without filtering
+# the events by their contacts first (a semi-join on every event costs more than it saves)
+MOST_SHARE = 0.5
 
 
 def _source(info: FeatureInfo) -> str:
@@ -51,15 +54,19 @@ def rule_features_sql(
     dialect: str | Dialect,
     examples: str,
     at_us: int = _STAND_IN_US,
+    most: bool = False,
 ) -> str:
     """The SELECT of ``row_id`` and the rule features of the pairs at ``at_us`` (by default
-    the stand-in time that :func:`at_time` replaces)."""
+    the stand-in time that :func:`at_time` replaces). ``most``: the pairs at that time are
+    most of the contacts (as when scoring everyone), so the rule model runs on every contact
+    instead of filtering the events by the pairs' contacts first (the join keeps the same
+    rows either way)."""
     from leadscore.compile.contacts import compile_contacts
 
     d = get_dialect(dialect)
     at_s = exp.EQ(this=col("snapshot_us"), expression=integer(at_us))
     ids = exp.select("contact_id").from_(examples).where(at_s)
-    compiled = compile_contacts(model, at_us, d, contact_ids=ids)
+    compiled = compile_contacts(model, at_us, d, contact_ids=None if most else ids)
     picked: list[exp.Expr] = [col("row_id", "x")]
     picked += [exp.alias_(col(_source(i), "q"), i.name) for i in plan.infos if i.kind in RULE_KINDS]
     query = (
@@ -84,12 +91,13 @@ def at_time(sql: str, snapshot_us: int) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _template(model_text: str, infos_text: str, dialect: str, examples: str) -> str:
+def _template(model_text: str, infos_text: str, dialect: str, examples: str, most: bool) -> str:
     from leadscore.predict.plan import FeaturePlan, _load_rule_model
 
     infos = tuple(FeatureInfo.from_dict(d) for d in json.loads(infos_text))
     plan = FeaturePlan(infos=infos, source="store")
-    return rule_features_sql(_load_rule_model(model_text), plan, dialect, examples)
+    model = _load_rule_model(model_text)
+    return rule_features_sql(model, plan, dialect, examples, most=most)
 
 
 def _from_stored_scores(store: Store, plan: FeaturePlan, model: Model, examples: str) -> bool:
@@ -143,15 +151,16 @@ def build_rule_features(store: Store, plan: FeaturePlan, model: Model, examples:
     rule_infos = [i.as_dict() for i in plan.infos if i.kind in RULE_KINDS]
     infos_text = json.dumps(rule_infos, sort_keys=True)
     text = plan.rule_model_json or model_json(model)
-    template = _template(text, infos_text, store.dialect, examples)
-    assert template.count(str(_STAND_IN_US)) >= 2
-    snapshots = [
-        int(r["snapshot_us"])
-        for r in store.rows(f"SELECT DISTINCT snapshot_us FROM {examples} ORDER BY 1")
-    ]
+    snapshots = store.rows(
+        f"SELECT snapshot_us, count(*) AS n FROM {examples} GROUP BY snapshot_us ORDER BY 1"
+    )
+    contacts = int(store.scalar("SELECT count(*) FROM contacts"))
     names = ["row_id", *[i.name for i in plan.infos if i.kind in RULE_KINDS]]
-    for i, s in enumerate(snapshots or [0]):  # no pairs: an empty table of the right shape
-        sql = at_time(template, s)
+    for i, row in enumerate(snapshots or [{"snapshot_us": 0, "n": 0}]):  # no pairs: empty table
+        most = int(row["n"]) >= MOST_SHARE * contacts
+        template = _template(text, infos_text, store.dialect, examples, most)
+        assert template.count(str(_STAND_IN_US)) >= 2
+        sql = at_time(template, int(row["snapshot_us"]))
         if i == 0:
             store.create_table_as(RULE_FEATURES, sql, temp=True)
         else:
