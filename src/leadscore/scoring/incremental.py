@@ -41,9 +41,9 @@ EXACT = "_scores_exact"
 EXACT_IDS = "_scores_exact_ids"
 # DuckDB re-bases the stored rows in place while the contacts to recompute are at most this
 # share of them: updating the columns that move costs a fraction of writing every column anew,
-# but the recomputed rows are deleted and inserted, and the checkpoint that follows rewrites the
-# row groups they leave; measured on 1M contacts (docs/benchmarks.md, "Refresh in place"): in
-# place is faster at 0.1 % and 3 %, as fast at 10 %, slower at 25 %
+# but the recomputed rows are deleted and inserted again, which a later checkpoint pays for.
+# Measured on 1M contacts (docs/benchmarks.md, "Refresh in place"): faster with 0.1 % and 3.4 %
+# of the contacts recomputed, no faster with 10 %, slower with 25 %
 IN_PLACE_SHARE = 0.05
 
 
@@ -76,7 +76,8 @@ class Update:
     # rescore: every rescored contact whose total, grade or stage moved;
     # refresh: every contact whose grade or stage changed
     changes: list[Change] = field(default_factory=list)
-    # refresh only: the previous rows, readable by the hook (dropped afterwards)
+    # refresh only: the previous rows (at least contact_id, total, grade and stage), readable
+    # by the hook (dropped afterwards)
     before_table: str | None = None
     # where the hook reads the new rows of the changed contacts
     after_table: str = TABLE
