@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 from typing import Any
 
 from leadscore.records import Contact, Event, Outcome
@@ -73,6 +74,15 @@ def test_grade_transitions_create_alerts_and_history(runtime: Runtime, clock: Cl
         ("warm", "cold", "time"),
     ]
     assert _history(runtime, "bob")[-1]["cause"] == "time"
+    # the time alert's scores come from the refreshed row (none when it was not found)
+    cooled = json.loads(alerts[-1]["payload"])
+    with runtime.reader() as store:
+        row = store.rows("SELECT * FROM scores WHERE contact_id = 'bob'")[0]
+    assert cooled["contact"]["scores"] == {
+        "fit": row["score_fit"],
+        "engagement": row["score_engagement"],
+    }
+    assert cooled["new"]["total"] == row["total"]
 
 
 def test_attribute_change_rescores(runtime: Runtime) -> None:

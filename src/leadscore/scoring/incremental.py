@@ -39,6 +39,7 @@ BEFORE = "_scores_before"
 NEXT = "_scores_next"
 EXACT = "_scores_exact"
 EXACT_IDS = "_scores_exact_ids"
+MOVED = "_scores_moved"
 # DuckDB re-bases the stored rows in place while the contacts to recompute are at most this
 # share of them: updating the columns that move costs a fraction of writing every column anew,
 # but the recomputed rows are deleted and inserted again, which a later checkpoint pays for.
@@ -289,20 +290,28 @@ def refresh(
             )
         else:
             _replace(store, update, rebased, [*exact.columns, *constants], exact_rows)
+        # the new rows of the leads whose grade or stage moved, for the hook's alerts: one scan
+        store.create_table_as(
+            MOVED,
+            f"SELECT n.* FROM {TABLE} n LEFT JOIN {BEFORE} o ON o.contact_id = n.contact_id "
+            "WHERE o.grade IS DISTINCT FROM n.grade OR o.stage IS DISTINCT FROM n.stage",
+            temp=True,
+        )
         rows = store.rows(
             "SELECT n.contact_id, o.grade AS og, n.grade AS ng, o.stage AS os, n.stage AS ns, "
-            f"o.total AS ot, n.total AS nt FROM {TABLE} n LEFT JOIN {BEFORE} o "
-            "ON o.contact_id = n.contact_id "
-            "WHERE o.grade IS DISTINCT FROM n.grade OR o.stage IS DISTINCT FROM n.stage"
+            f"o.total AS ot, n.total AS nt FROM {MOVED} n LEFT JOIN {BEFORE} o "
+            "ON o.contact_id = n.contact_id ORDER BY n.contact_id"
         )
         update.changes = [
             Change(r["contact_id"], r["og"], r["ng"], r["os"], r["ns"], r["ot"], r["nt"])
             for r in rows
         ]
+        update.after_table = MOVED
         if hook is not None:
             hook(store, update)
-        store.drop_table(BEFORE)
-        store.drop_table(EXACT_IDS)
+        for table in (BEFORE, EXACT_IDS, MOVED):
+            store.drop_table(table)
     update.before_table = None
+    update.after_table = TABLE
     update.seconds = time.perf_counter() - started
     return update
