@@ -65,7 +65,7 @@ def rebase_copies(model: Model) -> set[str]:
     """The columns :func:`compile_rebase` copies unchanged from the stored rows (a re-base in
     place need not write them): everything but the decayed rules' weights and points and what
     is summed from points (group adjustments, raw scores, scores, total, grades, stage)."""
-    kept = {"account_id", "next_change_us"}
+    kept = {"contact_id", "account_id", "next_change_us"}
     for _score, rule in model.rules:
         kept.update(rule_col(rule.id, part) for part in ("matched", "counted", *_periods(rule)))
         if not (isinstance(rule, EventRule) and rule.half_life is not None):

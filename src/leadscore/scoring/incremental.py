@@ -219,7 +219,7 @@ def _rebase_in_place(
     store.create_table_as(EXACT, exact_rows, temp=True)  # first: it reads the stored rows
     store.create_table_as(BEFORE, f"SELECT contact_id, total, grade, stage FROM {TABLE}", temp=True)
     store.execute(f"DELETE FROM {TABLE} AS s WHERE NOT ({kept.sql(dialect=store.dialect)})")
-    assignments = ", ".join(f"{c} = r.{c}" for c in changed if c != "contact_id")
+    assignments = ", ".join(f"{c} = r.{c}" for c in changed)
     store.execute(
         f"UPDATE {TABLE} SET {assignments} FROM ({rebased}) AS r "
         f"WHERE {TABLE}.contact_id = r.contact_id"
@@ -279,7 +279,8 @@ def refresh(
         exact_rows = with_constants(exact.query, constants, store.dialect)
         store.drop_table(BEFORE)
         if _in_place(store, len(listed)):
-            changed = [c for c in rebase.columns if c not in rebase_copies(model)]
+            copies = rebase_copies(model)
+            changed = [c for c in rebase.columns if c not in copies]
             _rebase_in_place(
                 store,
                 update,
