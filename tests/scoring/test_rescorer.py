@@ -194,11 +194,17 @@ PAGE_VIEWS = "{id: r, points: 1, event: page_view, count: each"
         (f"{PAGE_VIEWS}, cap: {{max: 2, per: day}}, max_times: 2}}", 2, -DAY + HOUR, 0),
         (f"{PAGE_VIEWS}, cap: {{max: 2, per: week}}, half_life: 7d}}", 2, 7 * DAY, 1),
         (f"{PAGE_VIEWS}, cap: {{max: 2, per: day}}, max_times: 3, half_life: 7d}}", 1, DAY, 1),
-        # ... past max_times with decay: the dropped events' weights are not stored
-        (f"{PAGE_VIEWS}, cap: {{max: 2, per: day}}, max_times: 3, half_life: 7d}}", 2, DAY, 0),
+        # ... and past max_times with decay: the counted events' times are stored, so the
+        # oldest drop out, late events included (up to max_times 10; past that, recomputed)
+        (f"{PAGE_VIEWS}, cap: {{max: 2, per: day}}, max_times: 3, half_life: 7d}}", 2, DAY, 1),
         (f"{PAGE_VIEWS}, cap: {{max: 1, per: day}}, max_times: 2}}", 2, DAY, 1),
-        (f"{PAGE_VIEWS}, max_times: 3, half_life: 7d}}", 2, 2 * DAY, 0),
+        (f"{PAGE_VIEWS}, max_times: 3, half_life: 7d}}", 2, 2 * DAY, 1),
         (f"{PAGE_VIEWS}, max_times: 4, half_life: 7d}}", 2, 2 * DAY, 1),
+        (f"{PAGE_VIEWS}, max_times: 2, half_life: 7d}}", 1, -3 * DAY, 1),
+        (f"{PAGE_VIEWS}, max_times: 2, half_life: 7d}}", 2, -3 * DAY, 1),
+        (f"{PAGE_VIEWS}, max_times: 1, half_life: 7d}}", 1, -6 * DAY, 1),
+        (f"{PAGE_VIEWS}, max_times: 10, half_life: 7d}}", 9, DAY, 1),
+        (f"{PAGE_VIEWS}, max_times: 11, half_life: 7d}}", 10, DAY, 0),
         # a decayed rule reaching min_count only now: its stored weight was held at 0
         ("{id: r, points: 1, event: page_view, half_life: 7d, min_count: 4}", 2, 2 * DAY, 0),
         ("{id: r, points: 1, event: page_view, half_life: 7d, min_count: 3}", 2, 2 * DAY, 0),

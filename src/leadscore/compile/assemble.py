@@ -19,11 +19,13 @@ from leadscore.compile.naming import (
     RULE_PARTS,
     adj_col,
     grade_col,
+    kept_parts,
     raw_col,
     rule_col,
     score_col,
 )
 from leadscore.compile.rules import compile_rule
+from leadscore.compile.rules.event import kept_times
 from leadscore.compile.sqlutil import (
     add_all,
     case,
@@ -34,7 +36,7 @@ from leadscore.compile.sqlutil import (
     num,
     to_double,
 )
-from leadscore.model.spec import EntitySection
+from leadscore.model.spec import EntitySection, EventRule
 
 
 @dataclass
@@ -150,6 +152,8 @@ def rules_stage(
         if out.periods is not None:
             for part, expression in zip(PERIOD_PARTS, out.periods, strict=True):
                 rules = rules.select(exp.alias_(expression, rule_col(rule_id, part)), copy=False)
+        for part, expression in zip(kept_parts(len(out.kept)), out.kept, strict=True):
+            rules = rules.select(exp.alias_(expression, rule_col(rule_id, part)), copy=False)
         if out.next_change is not None:
             changes.append(out.next_change)
     next_change: exp.Expr
@@ -318,6 +322,8 @@ def finish(
             detail += [rule_col(rule.id, part) for part in RULE_PARTS]
             if getattr(rule, "cap", None) is not None:
                 detail += [rule_col(rule.id, part) for part in PERIOD_PARTS]
+            if isinstance(rule, EventRule):
+                detail += [rule_col(rule.id, part) for part in kept_parts(kept_times(rule))]
     out_cols += [col(name) for name in detail]
     names += detail
     for name in extra_columns or []:

@@ -37,6 +37,9 @@ class RuleColumns:
     # rules with a per-period cap: the first and last period of the selected events and how
     # many of them each holds, at most the cap (see rules.event)
     periods: tuple[exp.Expr, exp.Expr, exp.Expr, exp.Expr] | None = None
+    # decayed rules with max_times: the times of the counted events, most recent first (NULL
+    # past the last one), which merging needs to drop the oldest (see rules.event)
+    kept: tuple[exp.Expr, ...] = ()
 
 
 @dataclass

@@ -16,8 +16,9 @@ from sqlglot import exp
 
 from leadscore.compile.assemble import Compiled, finish
 from leadscore.compile.dialects import Dialect, get_dialect
-from leadscore.compile.naming import PERIOD_PARTS, rule_col
-from leadscore.compile.sqlutil import case, greatest, integer, least, num, to_double
+from leadscore.compile.naming import PERIOD_PARTS, kept_parts, rule_col
+from leadscore.compile.rules.event import kept_times
+from leadscore.compile.sqlutil import case, coalesce, greatest, integer, least, num, to_double
 from leadscore.model.spec import AttributeRule, EventRule, InactivityRule, Model, us
 
 Rule = AttributeRule | EventRule | InactivityRule
@@ -74,7 +75,11 @@ def rebase_copies(model: Model) -> set[str]:
 
 
 def _periods(rule: Rule) -> tuple[str, ...]:
-    return PERIOD_PARTS if isinstance(rule, EventRule) and rule.cap is not None else ()
+    """The stored parts a re-base copies and a merge combines beyond matched/counted/weight:
+    a capped rule's periods, a decayed ``max_times`` rule's counted times."""
+    if not isinstance(rule, EventRule):
+        return ()
+    return (PERIOD_PARTS if rule.cap is not None else ()) + kept_parts(kept_times(rule))
 
 
 def _rebased_weight(rule: Rule, stored: str, t: exp.Expr, d: Dialect) -> exp.Expr:
@@ -136,7 +141,8 @@ def _merged_rule(
                 expression=exp.Not(this=exp.Paren(this=enough.copy())),
             )
         )
-    if half_life is not None and rule.max_times is not None:
+    kept = kept_times(rule)
+    if half_life is not None and rule.max_times is not None and not kept:
         # past max_times the oldest counted events drop out, whose weights are not stored
         exact.append(
             exp.Or(
@@ -157,6 +163,8 @@ def _merged_rule(
         weight = to_double(counted.copy())
     elif rule.count == "once":  # the most recent event's weight
         weight = case([(enough.copy(), greatest(old_weight.copy(), n["weight"]))], num(0.0))
+    elif kept:  # the max_times most recent of the stored and the new counted events
+        weight = case([(enough.copy(), _kept_weight(rule, stored, delta, t, d))], num(0.0))
     else:
         added = exp.Add(this=old_weight.copy(), expression=n["weight"])
         weight = case([(enough.copy(), added)], num(0.0))
@@ -167,7 +175,63 @@ def _merged_rule(
     ]
     if rule.cap is not None:
         parts += _merged_periods(rule, stored, delta)
+    parts += _merged_times(rule, stored, delta)
     return parts, exact
+
+
+NO_TIME = -(2**62)  # stands for a missing time (times are >= 0)
+
+
+def _merged_times(rule: EventRule, stored: str, delta: str) -> list[exp.Expr]:
+    """The ``max_times`` most recent of a decayed rule's stored and new counted times.
+
+    Both sides list their times most recent first, so the k-th most recent of the two is
+    ``max(a_k, b_k, max over 0 < i < k of min(a_i, b_(k-i)))`` (a missing time is older than
+    any). Only counted events are listed on each side: an event either side's cap or
+    ``max_times`` left out is older than as many counted ones of its side, so it cannot be
+    among the most recent of the two together. (With a per-period cap, merging happens only
+    where the two sides' periods do not overlap past the cap: :func:`_shared_period`.)"""
+    parts = kept_parts(kept_times(rule))
+
+    def time(side: str, i: int) -> exp.Expr:
+        return coalesce(exp.column(rule_col(rule.id, parts[i - 1]), side), integer(NO_TIME))
+
+    merged: list[exp.Expr] = []
+    for k in range(1, len(parts) + 1):
+        candidates = [time(stored, k), time(delta, k)]
+        candidates += [least(time(stored, i), time(delta, k - i)) for i in range(1, k)]
+        merged.append(exp.Nullif(this=greatest(*candidates), expression=integer(NO_TIME)))
+    return merged
+
+
+def _kept_weight(rule: EventRule, stored: str, delta: str, t: exp.Expr, d: Dialect) -> exp.Expr:
+    """The decayed weight at T of the merged counted times (:func:`_merged_times`), summed
+    over each side's times that make the cut: the stored side's i-th is among the
+    ``max_times`` (n) most recent of the two when the new side's (n + 1 - i)-th is missing or
+    not more recent (ties go to the stored side); the new side's j-th when the stored side's
+    (n + 1 - j)-th is missing or older."""
+    half_life = us(rule.half_life)
+    assert half_life is not None
+    parts = kept_parts(kept_times(rule))
+    n = len(parts)
+
+    def time(side: str, i: int) -> exp.Expr:
+        return exp.column(rule_col(rule.id, parts[i - 1]), side)
+
+    total: exp.Expr | None = None
+    for side, other, beaten in ((stored, delta, exp.GTE), (delta, stored, exp.GT)):
+        for i in range(1, n + 1):
+            rival = time(other, n + 1 - i)
+            cut = exp.Or(
+                this=exp.Is(this=rival, expression=exp.Null()),
+                expression=beaten(this=time(side, i), expression=rival.copy()),
+            )
+            age = to_double(exp.Sub(this=t.copy(), expression=time(side, i)))
+            ratio = exp.Div(this=age, expression=to_double(integer(half_life)))
+            term = case([(cut, coalesce(d.half_power(ratio), num(0.0)))], num(0.0))
+            total = term if total is None else exp.Add(this=total, expression=term)
+    assert total is not None
+    return total
 
 
 def _shared_period(
@@ -259,10 +323,12 @@ def compile_merge(
 
     A stored row that can be re-based to T (:func:`rebaseable`) holds each rule's matched
     count, counted count and decayed weight; new events add to the counts and to the decayed
-    sums, and the most recent event's weight of a ``once`` rule is the larger of the two.
+    sums, the most recent event's weight of a ``once`` rule is the larger of the two, and a
+    decayed ``max_times`` rule keeps the most recent of both sides' counted times.
     Where the stored numbers are not enough (a per-period cap with new events before its
-    stored last period, or in it beyond the cap with decay; a decayed ``max_times`` rule with
-    more events than it counts; a decayed rule that reaches its ``min_count`` only now), the
+    stored last period, or in it beyond the cap with decay; a decayed rule with ``max_times``
+    above ``KEPT_LIMIT`` and more events than it counts; a decayed rule that reaches its
+    ``min_count`` only now), the
     contact gets no row here and is recomputed from all its events. Attribute rules are read
     from the contact row as it is now."""
     d = get_dialect(dialect)

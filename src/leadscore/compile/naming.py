@@ -10,6 +10,14 @@ RULE_PARTS = ("points", "matched", "counted", "weight")
 # of their selected events and how many events each of the two holds (at most the cap's max),
 # which incremental merging needs (see compile.incremental)
 PERIOD_PARTS = ("first_period", "last_period", "first_count", "last_count")
+# decayed rules with max_times (up to this many) also keep the times of the events they count,
+# most recent first, so that merging new events can drop the oldest (see compile.incremental)
+KEPT_LIMIT = 10
+
+
+def kept_parts(n: int) -> tuple[str, ...]:
+    """The parts naming the times of a rule's ``n`` counted events, most recent first."""
+    return tuple(f"kept_{i}" for i in range(1, n + 1))
 
 
 def rule_col(rule_id: str, part: str) -> str:

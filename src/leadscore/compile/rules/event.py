@@ -8,6 +8,10 @@ events each holds (at most the cap's ``max``: more count the same), which increm
 needs to add new events to a stored period (:mod:`leadscore.compile.incremental`). Both come
 from one number per period, ``period x (max + 1) + min(events, max)``, whose smallest and
 largest a contact's per-period grouping yields in the same pass.
+
+A decayed rule with ``max_times`` (up to :data:`~leadscore.compile.naming.KEPT_LIMIT`) also
+reports the times of the events it counts, most recent first: new events may push the oldest
+out, and their weights can then be taken off.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from sqlglot import exp
 
 from leadscore.compile.context import EVENTS, Context, RuleColumns
 from leadscore.compile.dialects import func
+from leadscore.compile.naming import KEPT_LIMIT
 from leadscore.compile.sqlutil import (
     case,
     coalesce,
@@ -39,6 +44,13 @@ def period_bucket(ts: exp.Expr, per: str) -> exp.Expr:
         return exp.IntDiv(this=exp.Paren(this=shifted), expression=integer(7 * UNIT_US["d"]))
     size = UNIT_US["h"] if per == "hour" else UNIT_US["d"]
     return exp.IntDiv(this=ts, expression=integer(size))
+
+
+def kept_times(rule: EventRule) -> int:
+    """How many counted events' times the rule reports (0: none)."""
+    if rule.half_life is None or rule.max_times is None or rule.max_times > KEPT_LIMIT:
+        return 0
+    return rule.max_times
 
 
 def _row_number(partition: list[exp.Expr]) -> exp.Expr:
@@ -190,7 +202,11 @@ def _listed(
         l=kept.copy(),
         w=ctx.decay(exp.Sub(this=ctx.t, expression=exp.column("x")), half_life),
     )
-    return RuleColumns(matched, counted, coalesce(decayed, num(0.0)), periods=periods)
+    times = tuple(
+        func("list_extract", kept.copy(), exp.Literal.number(i))
+        for i in range(1, kept_times(rule) + 1)
+    )
+    return RuleColumns(matched, counted, coalesce(decayed, num(0.0)), periods=periods, kept=times)
 
 
 def _capped_counts(
@@ -274,17 +290,31 @@ def _ranked(
             exp.alias_(_row_number([exp.column("contact_id")]), "rn"),
         ).from_(exp.Subquery(this=source, alias=exp.TableAlias(this=exp.to_identifier("q"))))
         source = (
-            exp.select("contact_id", "ts_us", "age_us")
+            exp.select("contact_id", "ts_us", "age_us", "rn")
             .from_(exp.Subquery(this=ranked, alias=exp.TableAlias(this=exp.to_identifier("m"))))
             .where(exp.LTE(this=exp.column("rn"), expression=exp.Literal.number(rule.max_times)))
         )
     name = f"rk_{rule.id}"
+    # the i-th most recent counted event's time (rn is its rank after the cap)
+    times = [
+        exp.alias_(
+            exp.Max(
+                this=case(
+                    [(exp.EQ(this=exp.column("rn"), expression=integer(i)), exp.column("ts_us"))],
+                    None,
+                )
+            ),
+            f"kept_{i}",
+        )
+        for i in range(1, kept_times(rule) + 1)
+    ]
     ctx.add_cte(
         name,
         exp.select(
             "contact_id",
             exp.alias_(exp.Count(this=exp.Star()), "counted"),
             exp.alias_(exp.Sum(this=ctx.decay(exp.column("age_us"), half_life)), "weight"),
+            *times,
         )
         .from_(exp.Subquery(this=source, alias=exp.TableAlias(this=exp.to_identifier("k"))))
         .group_by("contact_id"),
@@ -301,4 +331,5 @@ def _ranked(
             .group_by("contact_id"),
         )
         periods = _period_columns(rule, periods_cte)
-    return RuleColumns(matched, counted, weight, periods=periods)
+    kept = tuple(exp.column(f"kept_{i}", name) for i in range(1, kept_times(rule) + 1))
+    return RuleColumns(matched, counted, weight, periods=periods, kept=kept)
