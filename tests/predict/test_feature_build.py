@@ -21,11 +21,12 @@ from leadscore.predict.dataset import FeatureTable, store_feature_table, store_t
 from leadscore.predict.event_features import positions
 from leadscore.predict.featureinfo import OTHER, FeatureInfo
 from leadscore.predict.features import category_codes
+from leadscore.predict.flags import condition
 from leadscore.values import parse_number
 from tests.predict.conftest import DAY, HORIZON, Demo
 
 SAMPLE = 500
-FLOAT32_KINDS = ("event_count", "event_recency", "distinct_values", "contact_age")
+FLOAT32_KINDS = ("event_count", "event_recency", "distinct_values", "contact_age", "attribute_flag")
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +73,8 @@ def expected(info: FeatureInfo, facts: dict[str, Any], cid: str, s: int) -> Any:
     if info.kind == "attribute_category":
         value = attrs.get(info.attribute)
         return None if value is None else (value if value in info.categories else OTHER)
+    if info.kind == "attribute_flag":  # the reference evaluator's reading of its condition
+        return np.float32(_holds(condition(info), attrs))
     if info.kind == "contact_age":
         return np.float32(math.nan if created is None else (s - created) / DAY)
     assert info.window_days is not None
@@ -133,6 +136,10 @@ def test_training_set_features_equal_a_python_recomputation(
     telling = _check(training, facts)
     for kind in ("event_count", "event_recency", "distinct_values", "attribute_category"):
         assert telling[kind] > 50, (kind, dict(telling))
+    # seniority flags of the job title and the free-mail flag of the email
+    flagged = {i.attribute for i in training.infos if i.kind == "attribute_flag"}
+    assert flagged == {"job_title", "email"}, flagged
+    assert telling["attribute_flag"] > 50, dict(telling)
     assert any(i.where for i in training.infos), "no sub-selection features to check"
 
 

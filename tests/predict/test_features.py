@@ -56,7 +56,8 @@ def build(seed: int = 42) -> tuple[DuckStore, dict[str, Any]]:
     for i in range(40):
         cid = f"c{i:02d}"
         created = None if i % 9 == 0 else T0 + rng.randint(-200, 250) * DAY
-        attrs = {"company_size": ODD_SIZES.get(cid, rng.choice(SIZES)), "email": f"{cid}@x.com"}
+        domain = "gmail.com" if i % 3 == 0 else "x.com"
+        attrs = {"company_size": ODD_SIZES.get(cid, rng.choice(SIZES)), "email": f"{cid}@{domain}"}
         if i % 7:
             attrs["industry"] = rng.choice(["Software"] * 5 + ["Retail"] * 3 + ["Mining"])
         add_contact(store, cid, created, **attrs)
@@ -141,6 +142,8 @@ def expected_value(info: FeatureInfo, data: dict[str, Any], cid: str, s: int) ->
     if info.kind == "attribute_category":
         value = contact["attrs"].get(info.attribute)
         return None if value is None else (value if value in info.categories else OTHER)
+    if info.kind == "attribute_flag":  # the one flag here: a free-mail address
+        return float(contact["attrs"]["email"].endswith("@gmail.com"))
     if info.kind == "contact_age":
         created = contact["created"]
         return math.nan if created is None else (s - created) / DAY
@@ -202,6 +205,7 @@ def test_every_feature_matches_a_direct_computation(built: Any) -> None:
     assert kinds >= {
         "attribute_number",
         "attribute_category",
+        "attribute_flag",
         "contact_age",
         "event_count",
         "event_recency",
@@ -264,7 +268,8 @@ def test_plan_finds_categories_numbers_and_path_prefixes(built: Any) -> None:
     industry = by_attribute["industry"]
     assert industry.kind == "attribute_category"
     assert industry.categories[:2] == ("Software", "Retail")
-    assert "email" not in by_attribute  # excluded
+    # the email is an identifier, never a category: only its free-mail flag is a feature
+    assert [i.kind for i in table.infos if i.attribute == "email"] == ["attribute_flag"]
     wheres = [i.where for i in table.infos if i.where]
     assert {"property": "url", "starts_with": "/pricing"} in wheres
     assert {"property": "url", "starts_with": "/pricing/enterprise"} in wheres  # lone sub-path

@@ -181,3 +181,24 @@ def test_options_are_checked() -> None:
     table.y = np.zeros(500, dtype=np.int8)
     with pytest.raises(LeadscoreError, match="no conversions"):
         fit_scorecard(table)
+
+
+def test_a_seniority_flag_becomes_a_rule_with_its_condition() -> None:
+    """Leads whose title names a vice president convert more: the suggestion has a rule whose
+    condition is the flag's own (the demo's suggestion is backtested through the engine in
+    test_scorecard_demo)."""
+    rng = np.random.default_rng(5)
+    n = 4000
+    titles = rng.choice(["VP Sales", "Vice President, Ops", "Analyst", "Engineer", "Consultant"], n)
+    frame = pd.DataFrame({"lead_id": [f"L{i}" for i in range(n)], "job_title": titles})
+    vp = np.char.find(np.char.lower(titles.astype(str)), "v") == 0
+    logit = -2.5 + 2.0 * vp
+    frame["won"] = np.where(rng.random(n) < 1 / (1 + np.exp(-logit)), "yes", "no")
+    options = ScorecardOptions(seed=1)
+    result = suggest(frame, outcome="won", id_column="lead_id", options=options)
+    model = load_model_text(result.yaml)
+    conditions = [r.when.model_dump(by_alias=True, exclude_none=True) for _, r in model.rules]
+    picked = [c for c in conditions if c.get("matches") == r"\b(vp|svp|evp|vice president)\b"]
+    assert picked, conditions
+    assert picked[0]["attribute"] == "job_title"
+    assert picked[0]["ignore_case"] is True

@@ -118,3 +118,54 @@ def test_a_time_column_turns_on_time_ordered_validation() -> None:
 def test_unknown_columns_are_reported() -> None:
     with pytest.raises(LeadscoreError, match="no column 'nope'"):
         table_training_set(crm(), "nope")
+
+
+TITLES = {  # title -> the seniority flags it should raise
+    "VP Sales": {"vp"},
+    "Senior Vice President, Marketing": {"vp"},
+    "Chief Revenue Officer": {"c_level"},
+    "CEO & Co-Founder": {"c_level"},
+    "Head of Growth": {"head"},
+    "Director of IT": {"director"},
+    "Engineering Manager": {"manager"},
+    "MBA Student": {"student"},
+    "Software Engineer": set(),
+    "Supervisor": set(),  # "vp" only as a word
+    "Directory Services Admin": set(),  # "director" only as a word
+}
+FLAG_SLUGS = ("c_level", "vp", "head", "director", "manager", "student")
+
+
+def test_job_titles_and_emails_give_flags_that_read_as_conditions() -> None:
+    """A job title gives seniority flags and an email a free-mail flag (each a spec condition,
+    matched ignoring case and as whole words), 0 when the value is missing."""
+    titles = list(TITLES) * 40 + [None] * 40
+    emails = (["a@gmail.com", "b@Outlook.com", "c@acme.io", "d@mail.acme.com"] * 120)[: len(titles)]
+    frame = pd.DataFrame(
+        {"job_title": titles, "work_email": emails, "won": ["yes", "no"] * (len(titles) // 2)}
+    )
+    table = table_training_set(frame, "won", options=OPTIONS)
+    flags = {i.name: i for i in table.infos if i.kind == "attribute_flag"}
+    assert set(flags) == {f"attr_job_title_{s}" for s in FLAG_SLUGS} | {"attr_work_email_free_mail"}
+    assert flags["attr_job_title_vp"].label == "job title: vice president"
+    assert flags["attr_job_title_vp"].where is not None
+    assert flags["attr_job_title_vp"].where["ignore_case"] is True
+    for slug in FLAG_SLUGS:
+        got = table.X[f"attr_job_title_{slug}"].tolist()
+        want = [float(t is not None and slug in TITLES[t]) for t in titles]
+        assert got == want, slug
+    free = table.X["attr_work_email_free_mail"].tolist()
+    assert free == [float(e.split("@")[1].lower() in ("gmail.com", "outlook.com")) for e in emails]
+    assert table.X["attr_job_title_vp"].dtype == np.float32
+
+
+def test_a_flag_that_holds_for_almost_nobody_is_left_out() -> None:
+    titles = ["Engineer"] * 995 + ["VP Sales"] * 5  # 0.5 %: under the 1 % floor
+    frame = pd.DataFrame({"job_title": titles, "won": ["yes", "no"] * 500})
+    plan = table_training_set(frame, "won", options=OPTIONS).plan
+    assert not [i for i in plan.infos if i.kind == "attribute_flag"]
+    assert any("job title: vice president: left out" in note for note in plan.notes)
+    off = FeatureOptions(min_category_count=5, min_category_share=0.0, attribute_flags=False)
+    frame = pd.DataFrame({"job_title": list(TITLES) * 20, "won": ["yes", "no"] * 110})
+    plan = table_training_set(frame, "won", options=off).plan
+    assert not [i for i in plan.infos if i.kind == "attribute_flag"]

@@ -9,6 +9,7 @@ from typing import Any, Literal
 FeatureKind = Literal[
     "attribute_number",  # a contact attribute read as a number
     "attribute_category",  # a contact attribute's text value (rare values grouped as "other")
+    "attribute_flag",  # 1 when a condition on a contact attribute holds (``where``), else 0
     "event_count",  # selected events within a window before the snapshot
     "event_recency",  # days since the last selected event (capped), or missing
     "distinct_values",  # distinct values of a property among selected events in a window
@@ -30,7 +31,9 @@ class FeatureInfo:
     label: str  # for people: "pricing page views, last 30 days"
     attribute: str | None = None  # attribute_* kinds
     event_types: tuple[str, ...] = ()  # event_* / distinct_values kinds
-    where: dict[str, Any] | None = None  # a property condition in spec form, e.g. url starts_with
+    # a property condition in spec form, e.g. url starts_with; for attribute_flag, the
+    # attribute's condition (without the ``attribute`` key)
+    where: dict[str, Any] | None = None
     window_days: int | None = None  # event_count / distinct_values; the cap of event_recency
     property: str | None = None  # distinct_values
     categories: tuple[str, ...] = ()  # attribute_category: the kept values (others -> "other")

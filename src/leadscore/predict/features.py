@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlglot import exp
 
 from leadscore.compile.dialects import Dialect, get_dialect
-from leadscore.compile.sqlutil import col, num
+from leadscore.compile.sqlutil import case, col, num
 from leadscore.predict.featureinfo import OTHER, FeatureInfo
 from leadscore.predict.rule_features import RULE_FEATURES, RULE_KINDS, build_rule_features
 from leadscore.predict.snapshots import DAY_US
@@ -40,7 +40,7 @@ log = logging.getLogger(__name__)
 EXAMPLES = "_ls_examples"
 KEYS = ("row_id", "contact_id", "snapshot_us")
 FLOAT = exp.DataType.build("float")
-CONTACT_KINDS = ("attribute_number", "attribute_category", "contact_age")
+CONTACT_KINDS = ("attribute_number", "attribute_category", "attribute_flag", "contact_age")
 
 
 def _contact_value(info: FeatureInfo, d: Dialect, attribute: dict[str, exp.Expr]) -> exp.Expr:
@@ -56,6 +56,15 @@ def _contact_value(info: FeatureInfo, d: Dialect, attribute: dict[str, exp.Expr]
     value = attribute[info.attribute].copy()
     if info.kind == "attribute_number":
         return d.parse_number(value)
+    if info.kind == "attribute_flag":  # the condition compiled as a rule's would be
+        from leadscore.compile.predicates import PredicateCompiler
+        from leadscore.predict.flags import predicate
+
+        compiler = PredicateCompiler(
+            d, value_of=lambda _: value.copy(), number_of=lambda _: d.parse_number(value.copy())
+        )
+        holds = compiler.compile(predicate(info))
+        return exp.cast(case([(holds, num(1.0))], num(0.0)), FLOAT.copy())
     return value
 
 
@@ -90,7 +99,7 @@ def contact_query(plan: FeaturePlan, dialect: str | Dialect, with_rules: bool) -
     DuckDB every attribute in one JSON parse: :meth:`Dialect.extract`); the outer query turns
     them into features and joins the rule features."""
     d = get_dialect(dialect)
-    keys = sorted({str(i.attribute) for i in plan.infos if i.kind in CONTACT_KINDS[:2]})
+    keys = sorted({i.attribute for i in plan.infos if i.kind in CONTACT_KINDS and i.attribute})
     items, refs = d.extract(col("attributes", "c"), keys, [None] * len(keys)) if keys else ([], [])
     inner = (
         exp.select(*[col(k, "x") for k in KEYS], col("created_at_us", "c"), *items)

@@ -8,6 +8,8 @@ and chooses:
   syntax) or categories (values seen often enough are kept, the rest grouped as ``(other)``;
   identifier-like attributes whose kept values cover less than half of the contacts are skipped,
   and so are personal identifiers such as names and emails);
+- flags read from job titles (seniority) and emails (a free-mail address), each a condition of
+  the model spec (:mod:`leadscore.predict.flags`);
 - the contact's age;
 - per event type: counts over several windows and the days since the last one;
 - distinct pages / assets per event type over a window;
@@ -26,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from leadscore.predict.featureinfo import OTHER, FeatureInfo
+from leadscore.predict.flags import flag_infos, flags_for
 from leadscore.predict.naming import (
     Names,
     days,
@@ -79,6 +82,8 @@ class FeatureOptions:
     min_category_share: float = 0.005
     min_category_coverage: float = 0.5
     min_attribute_share: float = 0.01
+    attribute_flags: bool = True  # seniority from job titles, free-mail emails (predict.flags)
+    flag_sample: int = 20_000  # present values a flag is judged on, at most
     number_share: float = 0.95
     exclude_attributes: tuple[str, ...] = IDENTITY_ATTRIBUTES
     attribute_sample: int = 100_000  # contacts sampled to choose attribute features
@@ -165,6 +170,8 @@ class AttributeStats:
     present: int
     numbers: int
     top: list[tuple[str, int]]  # most frequent values first
+    # a sample of the present values, for attributes that flags are read from (predict.flags)
+    sample: tuple[str, ...] = ()
 
 
 def attribute_infos(
@@ -175,6 +182,14 @@ def attribute_infos(
     notes: list[str] = []
     excluded = {a.lower() for a in options.exclude_attributes}
     for st in sorted(stats, key=lambda s: s.key):
+        if (
+            options.attribute_flags
+            and st.sample
+            and st.present >= options.min_attribute_share * total
+        ):
+            flagged, why = flag_infos(st.key, st.sample, options.min_attribute_share, names)
+            infos += flagged
+            notes += why
         if st.key.lower() in excluded:
             notes.append(f"attribute {st.key}: left out (a personal identifier)")
             continue
@@ -237,18 +252,23 @@ def _attribute_stats(
     present: Counter[str] = Counter()
     numbers: Counter[str] = Counter()
     values: dict[str, Counter[str]] = defaultdict(Counter)
+    flagged: dict[str, list[str]] = defaultdict(list)
+    read_flags: dict[str, bool] = {}
     for row in sample:
         for key, value in from_json(row["attributes"]).items():
             present[key] += 1
             values[key][value] += 1
             if parse_number(value) is not None:
                 numbers[key] += 1
+            if key not in read_flags:
+                read_flags[key] = options.attribute_flags and bool(flags_for(key))
+            if read_flags[key] and len(flagged[key]) < options.flag_sample:
+                flagged[key].append(value)
     out = []
     for key in sorted(present):
         ranked = sorted(values[key].items(), key=lambda item: (-item[1], item[0]))
-        out.append(
-            AttributeStats(key, present[key], numbers[key], ranked[: options.max_categories + 1])
-        )
+        top = ranked[: options.max_categories + 1]
+        out.append(AttributeStats(key, present[key], numbers[key], top, tuple(flagged[key])))
     return out, len(sample)
 
 

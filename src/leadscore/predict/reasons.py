@@ -91,6 +91,8 @@ def value_text(info: FeatureInfo, value: Any) -> str:
         return str(info.extra.get("missing", "missing"))
     if info.kind == "attribute_category":
         return str(value)
+    if info.kind == "attribute_flag":
+        return "yes" if float(value) else "no"
     try:
         return fmt_number(float(value))
     except (TypeError, ValueError):

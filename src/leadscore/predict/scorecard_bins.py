@@ -26,6 +26,7 @@ read as a number) and ``category``.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     IntArray = npt.NDArray[np.int64]
 
 MISSING = "(missing)"  # the level of a category value that is absent
-BinKind = Literal["count", "recency", "number", "category"]
+BinKind = Literal["count", "recency", "number", "category", "flag"]
 # The windows "an event in the last N days" may use: days people think in.
 DAY_GRID = (1, 2, 3, 5, 7, 10, 14, 21, 30, 45, 60, 90, 120, 150, 180, 270, 365, 730)
 BIN_KINDS: dict[str, BinKind] = {
@@ -48,6 +49,7 @@ BIN_KINDS: dict[str, BinKind] = {
     "event_recency": "recency",
     "attribute_number": "number",
     "attribute_category": "category",
+    "attribute_flag": "flag",  # 0 / 1: binned as a count, turned into its condition
 }
 
 
@@ -416,4 +418,7 @@ def bin_feature(
         raise ValueError(f"kind must be one of {sorted(BIN_KINDS)}, got {kind!r}")
     if bin_kind == "category":
         return bin_category(feature, column, y, options)
+    if bin_kind == "flag":
+        found = bin_number(feature, "count", column, y, options)
+        return None if found is None else dataclasses.replace(found, kind="flag")
     return bin_number(feature, bin_kind, column, y, options, cap_days)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from leadscore.compile.explain import exact_number
 from leadscore.predict.featureinfo import OTHER
+from leadscore.predict.flags import condition
 from leadscore.predict.naming import slug
 from leadscore.predict.scorecard_bins import MISSING, level_order
 
@@ -143,6 +144,9 @@ def rule_body(info: FeatureInfo, binning: Binning, bins: frozenset[int]) -> dict
         return body
     if binning.kind == "number":
         return {"when": _number_condition(info, binning, bins)}
+    if binning.kind == "flag":  # its one threshold selects the leads it holds for (bin 1)
+        assert bins == frozenset({1}), bins
+        return {"when": condition(info)}
     return {"when": _category_condition(info, binning, bins)}
 
 
@@ -184,6 +188,8 @@ def phrase(info: FeatureInfo, binning: Binning, bins: frozenset[int]) -> str:
         if _has_missing(binning, bins):
             parts.append("missing")
         return f"{info.label} {' or '.join(parts)}"
+    if binning.kind == "flag":
+        return info.label
     levels = _levels(binning, bins)
     shown = [("missing" if v == MISSING else v) for v in levels]
     if len(shown) > 8:
@@ -201,6 +207,8 @@ def rule_id(info: FeatureInfo, binning: Binning, bins: frozenset[int]) -> str:
     if binning.kind == "recency":
         base = name.removeprefix("days_since_")
         return f"{base}_within_{_threshold(binning, bins)}d"
+    if binning.kind == "flag":
+        return name.removeprefix("attr_")
     base = slug(info.attribute or name)
     if binning.kind == "number":
         low, high = _value_run(binning, bins)

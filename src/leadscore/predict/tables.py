@@ -4,7 +4,7 @@ usual CRM export), with no events.
 Columns are read the way the store reads attributes: a column is a number when at least 95 % of
 its present values are numbers (numeric dtype, or text in the strict number syntax of
 :func:`leadscore.values.parse_number`), otherwise a category with rare values grouped as
-``(other)``.
+``(other)``; job titles and emails also give flags (:mod:`leadscore.predict.flags`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from leadscore.errors import LeadscoreError
 from leadscore.predict.featureinfo import OTHER
+from leadscore.predict.flags import flags_for, holds_all
 from leadscore.predict.naming import Names
 from leadscore.predict.plan import AttributeStats, FeatureOptions, FeaturePlan, attribute_infos
 
@@ -49,7 +50,9 @@ def _number_mask(text: pd.Series) -> pd.Series:
     return text.str.fullmatch(NUMBER_BODY).fillna(False).astype(bool)
 
 
-def column_stats(series: pd.Series, top: int) -> AttributeStats:
+def column_stats(series: pd.Series, top: int, flag_sample: int = 0) -> AttributeStats:
+    """Value statistics of a column; with ``flag_sample``, up to that many of its present
+    values (evenly spaced) when flags are read from it (:mod:`leadscore.predict.flags`)."""
     present = int(series.notna().sum())
     if _is_numeric(series):
         counts = series.dropna().value_counts().head(top + 1)
@@ -59,7 +62,13 @@ def column_stats(series: pd.Series, top: int) -> AttributeStats:
     numbers = int(_number_mask(text.dropna()).sum())
     counts = text.dropna().value_counts()
     ranked = sorted(counts.items(), key=lambda item: (-int(item[1]), str(item[0])))[: top + 1]
-    return AttributeStats(str(series.name), present, numbers, [(str(v), int(n)) for v, n in ranked])
+    sample: tuple[str, ...] = ()
+    if flag_sample and flags_for(str(series.name)):
+        values = text.dropna().tolist()
+        step = max(1, -(-len(values) // flag_sample))
+        sample = tuple(str(v) for v in values[::step])
+    ranked_values = [(str(v), int(n)) for v, n in ranked]
+    return AttributeStats(str(series.name), present, numbers, ranked_values, sample)
 
 
 def plan_table(
@@ -68,8 +77,11 @@ def plan_table(
     """Attribute features of a table's columns (minus ``exclude``)."""
     options = options or FeatureOptions()
     skip = set(exclude)
+    sample = options.flag_sample if options.attribute_flags else 0
     stats = [
-        column_stats(frame[c], options.max_categories) for c in frame.columns if str(c) not in skip
+        column_stats(frame[c], options.max_categories, sample)
+        for c in frame.columns
+        if str(c) not in skip
     ]
     infos, notes = attribute_infos(stats, len(frame), options, Names())
     if not infos:
@@ -92,7 +104,9 @@ def table_features(frame: pd.DataFrame, plan: FeaturePlan) -> pd.DataFrame:
     out: dict[str, Any] = {}
     for info in plan.infos:
         series = frame[info.attribute].reset_index(drop=True)
-        if info.kind == "attribute_number":
+        if info.kind == "attribute_flag":
+            out[info.name] = holds_all(info, _as_text(series).astype(object).tolist())
+        elif info.kind == "attribute_number":
             if _is_numeric(series):
                 out[info.name] = series.astype(np.float64).to_numpy()
             else:
