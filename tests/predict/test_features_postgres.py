@@ -42,7 +42,13 @@ def test_same_features_on_postgres_and_duckdb(pg: PgStore, rule_model: Model) ->
     want = store_training_set(duck, HORIZON, seed=3, **options)
     got = store_training_set(pg, HORIZON, seed=3, **options)  # type: ignore[arg-type]
     kinds = {i.kind for i in want.infos}
-    assert {"event_count", "event_recency", "distinct_values", "rule_points"} <= kinds
+    assert {
+        "event_count",
+        "event_recency",
+        "distinct_values",
+        "rule_points",
+        "attribute_flag",
+    } <= kinds
     assert [i.name for i in got.infos] == [i.name for i in want.infos]
     assert list(got.contact_id) == list(want.contact_id)
     pd.testing.assert_frame_equal(got.X, want.X, check_exact=False, rtol=1e-9)
