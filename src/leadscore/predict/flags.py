@@ -115,5 +115,13 @@ def holds_all(info: FeatureInfo, values: Iterable[Any]) -> npt.NDArray[np.float3
     condition_ = predicate(info)
     assert info.attribute is not None
     key = info.attribute
-    out = [float(holds(condition_, {key: v})) if isinstance(v, str) else 0.0 for v in values]
+    seen: dict[str, float] = {}  # titles and email domains repeat: each text is read once
+
+    def flag(value: str) -> float:
+        found = seen.get(value)
+        if found is None:
+            found = seen[value] = float(holds(condition_, {key: value}))
+        return found
+
+    out = [flag(v) if isinstance(v, str) else 0.0 for v in values]
     return np.asarray(out, dtype=np.float32)
