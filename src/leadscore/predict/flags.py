@@ -110,17 +110,17 @@ def holds_all(info: FeatureInfo, values: Iterable[Any]) -> npt.NDArray[np.float3
     reads the condition."""
     import numpy as np
 
-    from leadscore.reference.predicates import holds
+    from leadscore.reference.predicates import matches
 
-    condition_ = predicate(info)
-    assert info.attribute is not None
-    key = info.attribute
-    seen: dict[str, float] = {}  # titles and email domains repeat: each text is read once
+    leaf = predicate(info)  # checked: a flag is one ``matches`` condition
+    assert leaf.operator == "matches"
+    pattern, ignore_case = str(leaf.operand), leaf.ignore_case
+    seen: dict[str, float] = {}  # job titles repeat: each text is read once
 
     def flag(value: str) -> float:
         found = seen.get(value)
         if found is None:
-            found = seen[value] = float(holds(condition_, {key: value}))
+            found = seen[value] = float(matches(pattern, ignore_case, value))
         return found
 
     out = [flag(v) if isinstance(v, str) else 0.0 for v in values]

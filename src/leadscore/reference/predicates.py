@@ -23,6 +23,12 @@ def _compiled(pattern: str, ignore_case: bool) -> re.Pattern[str]:
     return re.compile(regex.portable(pattern, "python", ignore_case), re.ASCII)
 
 
+def matches(pattern: str, ignore_case: bool, value: str) -> bool:
+    """Whether ``value`` contains a match of a spec pattern (``matches``)."""
+    subject = ascii_lower(value) if ignore_case else value
+    return _compiled(pattern, ignore_case).search(subject) is not None
+
+
 def _equals(value: str | None, operand: object, ignore_case: bool) -> bool:
     if value is None:
         return False
@@ -67,9 +73,9 @@ def _leaf(leaf: AttributeCondition | PropertyCondition, values: Mapping[str, str
     if value is None:
         return False
     if op in ("contains", "starts_with", "ends_with", "matches"):
-        subject = ascii_lower(value) if ic else value
         if op == "matches":
-            return _compiled(operand, ic).search(subject) is not None
+            return matches(operand, ic, value)
+        subject = ascii_lower(value) if ic else value
         needle = ascii_lower(operand) if ic else operand
         if op == "contains":
             return needle in subject
