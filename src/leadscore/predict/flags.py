@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     import numpy as np
     import numpy.typing as npt
 
+    from leadscore.model.predicates import AttributeCondition
     from leadscore.predict.naming import Names
 
 
@@ -39,7 +40,7 @@ SENIORITY = (
     Flag(
         "c_level",
         "C-level or founder",
-        r"\b(chief|ceo|cto|cfo|cmo|coo|cro|cio|founder|co-founder|owner)\b",
+        r"\b(chief|ceo|cto|cfo|cmo|coo|cro|cio|founder|co-founder)\b",
     ),
     Flag("vp", "vice president", r"\b(vp|svp|evp|vice president)\b"),
     Flag("head", "head of", r"\bhead of\b"),
@@ -75,7 +76,8 @@ def condition(info: FeatureInfo) -> dict[str, Any]:
     return {"attribute": info.attribute, **info.where}
 
 
-def predicate(info: FeatureInfo) -> Any:
+def predicate(info: FeatureInfo) -> AttributeCondition:
+    """A flag feature's condition, validated as the model loader validates one."""
     from leadscore.model.predicates import AttributeCondition
 
     return AttributeCondition.model_validate(condition(info))
