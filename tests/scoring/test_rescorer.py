@@ -204,6 +204,27 @@ PAGE_VIEWS = "{id: r, points: 1, event: page_view, count: each"
         (f"{PAGE_VIEWS}, max_times: 2, half_life: 7d}}", 2, -3 * DAY, 1),
         (f"{PAGE_VIEWS}, max_times: 1, half_life: 7d}}", 1, -6 * DAY, 1),
         (f"{PAGE_VIEWS}, max_times: 10, half_life: 7d}}", 9, DAY, 1),
+        # ... and, one event a period with decay, new events in the stored last period: the
+        # more recent of its stored and its new event counts
+        (
+            f"{PAGE_VIEWS}, cap: {{max: 1, per: day}}, max_times: 2, half_life: 7d}}",
+            1,
+            -DAY + HOUR,
+            1,
+        ),
+        (
+            f"{PAGE_VIEWS}, cap: {{max: 1, per: day}}, max_times: 2, half_life: 7d}}",
+            2,
+            -DAY + HOUR,
+            1,
+        ),
+        (
+            f"{PAGE_VIEWS}, cap: {{max: 1, per: day}}, max_times: 1, half_life: 7d}}",
+            2,
+            -DAY + HOUR,
+            1,
+        ),
+        (f"{PAGE_VIEWS}, cap: {{max: 1, per: day}}, max_times: 3, half_life: 7d}}", 3, DAY, 1),
         (f"{PAGE_VIEWS}, max_times: 11, half_life: 7d}}", 10, DAY, 0),
         # a decayed rule reaching min_count only now: its stored weight was held at 0
         ("{id: r, points: 1, event: page_view, half_life: 7d, min_count: 4}", 2, 2 * DAY, 0),

@@ -17,7 +17,7 @@ from sqlglot import exp
 from leadscore.compile.assemble import Compiled, finish
 from leadscore.compile.dialects import Dialect, get_dialect
 from leadscore.compile.naming import PERIOD_PARTS, kept_parts, rule_col
-from leadscore.compile.rules.event import kept_times
+from leadscore.compile.rules.event import kept_times, period_bucket
 from leadscore.compile.sqlutil import case, coalesce, greatest, integer, least, num, to_double
 from leadscore.model.spec import AttributeRule, EventRule, InactivityRule, Model, us
 
@@ -182,6 +182,46 @@ def _merged_rule(
 NO_TIME = -(2**62)  # stands for a missing time (times are >= 0)
 
 
+def _one_per_period(rule: EventRule) -> bool:
+    """A decayed rule that keeps its counted times and counts one event per period: new events
+    in its stored last period merge (:func:`_kept_lists`)."""
+    return (
+        rule.cap is not None
+        and rule.cap.max == 1
+        and rule.half_life is not None
+        and kept_times(rule) > 0
+    )
+
+
+def _kept_lists(rule: EventRule, stored: str, delta: str) -> tuple[list[exp.Expr], list[exp.Expr]]:
+    """Each side's counted times, most recent first, as the merge reads them.
+
+    With a cap of one event per period, the new events may begin in the stored last period:
+    the stored side's first time falls in it, and the new side's last (its oldest counted)
+    does when it is in that period too. The period then keeps the more recent of the two, as
+    the stored side's first; the new side's is left out."""
+    parts = kept_parts(kept_times(rule))
+    a: list[exp.Expr] = [exp.column(rule_col(rule.id, p), stored) for p in parts]
+    b: list[exp.Expr] = [exp.column(rule_col(rule.id, p), delta) for p in parts]
+    if not _one_per_period(rule):
+        return a, b
+    assert rule.cap is not None
+    counted = exp.column(rule_col(rule.id, "counted"), delta)
+
+    def is_last(j: int) -> exp.Expr:
+        return exp.EQ(this=counted.copy(), expression=integer(j))
+
+    oldest_new = case([(is_last(j), b[j - 1].copy()) for j in range(1, len(b) + 1)], None)
+    last = exp.column(rule_col(rule.id, "last_period"), stored)
+    hit = exp.EQ(this=period_bucket(oldest_new, rule.cap.per), expression=last)
+    first = case([(hit.copy(), greatest(a[0].copy(), oldest_new.copy()))], a[0])
+    rest: list[exp.Expr] = [
+        case([(exp.And(this=hit.copy(), expression=is_last(j)), exp.Null())], b[j - 1])
+        for j in range(1, len(b) + 1)
+    ]
+    return [first, *a[1:]], rest
+
+
 def _merged_times(rule: EventRule, stored: str, delta: str) -> list[exp.Expr]:
     """The ``max_times`` most recent of a decayed rule's stored and new counted times.
 
@@ -190,16 +230,19 @@ def _merged_times(rule: EventRule, stored: str, delta: str) -> list[exp.Expr]:
     any). Only counted events are listed on each side: an event either side's cap or
     ``max_times`` left out is older than as many counted ones of its side, so it cannot be
     among the most recent of the two together. (With a per-period cap, merging happens only
-    where the two sides' periods do not overlap past the cap: :func:`_shared_period`.)"""
-    parts = kept_parts(kept_times(rule))
+    where the two sides' periods do not overlap past the cap (:func:`_shared_period`), or
+    where the one event of a shared period is chosen first: :func:`_kept_lists`.)"""
+    if not kept_times(rule):
+        return []
+    a, b = _kept_lists(rule, stored, delta)
 
-    def time(side: str, i: int) -> exp.Expr:
-        return coalesce(exp.column(rule_col(rule.id, parts[i - 1]), side), integer(NO_TIME))
+    def time(side: list[exp.Expr], i: int) -> exp.Expr:
+        return coalesce(side[i - 1].copy(), integer(NO_TIME))
 
     merged: list[exp.Expr] = []
-    for k in range(1, len(parts) + 1):
-        candidates = [time(stored, k), time(delta, k)]
-        candidates += [least(time(stored, i), time(delta, k - i)) for i in range(1, k)]
+    for k in range(1, len(a) + 1):
+        candidates = [time(a, k), time(b, k)]
+        candidates += [least(time(a, i), time(b, k - i)) for i in range(1, k)]
         merged.append(exp.Nullif(this=greatest(*candidates), expression=integer(NO_TIME)))
     return merged
 
@@ -212,21 +255,17 @@ def _kept_weight(rule: EventRule, stored: str, delta: str, t: exp.Expr, d: Diale
     (n + 1 - j)-th is missing or older."""
     half_life = us(rule.half_life)
     assert half_life is not None
-    parts = kept_parts(kept_times(rule))
-    n = len(parts)
-
-    def time(side: str, i: int) -> exp.Expr:
-        return exp.column(rule_col(rule.id, parts[i - 1]), side)
-
+    a, b = _kept_lists(rule, stored, delta)
+    n = len(a)
     total: exp.Expr | None = None
-    for side, other, beaten in ((stored, delta, exp.GTE), (delta, stored, exp.GT)):
+    for side, other, beaten in ((a, b, exp.GTE), (b, a, exp.GT)):
         for i in range(1, n + 1):
-            rival = time(other, n + 1 - i)
+            rival = other[n - i]
             cut = exp.Or(
-                this=exp.Is(this=rival, expression=exp.Null()),
-                expression=beaten(this=time(side, i), expression=rival.copy()),
+                this=exp.Is(this=rival.copy(), expression=exp.Null()),
+                expression=beaten(this=side[i - 1].copy(), expression=rival.copy()),
             )
-            age = to_double(exp.Sub(this=t.copy(), expression=time(side, i)))
+            age = to_double(exp.Sub(this=t.copy(), expression=side[i - 1].copy()))
             ratio = exp.Div(this=age, expression=to_double(integer(half_life)))
             term = case([(cut, coalesce(d.half_power(ratio), num(0.0)))], num(0.0))
             total = term if total is None else exp.Add(this=total, expression=term)
@@ -255,7 +294,9 @@ def _shared_period(
     excess = exp.Sub(this=least(cap, both.copy()), expression=exp.Paren(this=both.copy()))
     overlap = case([(shared.copy(), excess)], integer(0))
     within: exp.Expr = exp.LTE(this=both.copy(), expression=cap.copy())
-    if rule.half_life is None and rule.max_times is not None:
+    if _one_per_period(rule):  # the shared period's one event is chosen: _kept_lists
+        within = exp.true()
+    elif rule.half_life is None and rule.max_times is not None:
         fewer = exp.LT(this=new_counted.copy(), expression=integer(rule.max_times))
         within = exp.Or(this=within, expression=fewer)
     elif rule.half_life is None:
@@ -326,7 +367,8 @@ def compile_merge(
     sums, the most recent event's weight of a ``once`` rule is the larger of the two, and a
     decayed ``max_times`` rule keeps the most recent of both sides' counted times.
     Where the stored numbers are not enough (a per-period cap with new events before its
-    stored last period, or in it beyond the cap with decay; a decayed rule with ``max_times``
+    stored last period, or in it beyond the cap with decay, unless the rule keeps its counted
+    times and takes one event a period; a decayed rule with ``max_times``
     above ``KEPT_LIMIT`` and more events than it counts; a decayed rule that reaches its
     ``min_count`` only now), the
     contact gets no row here and is recomputed from all its events. Attribute rules are read
