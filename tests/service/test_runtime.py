@@ -13,6 +13,7 @@ from leadscore.timeutil import UNIT_US
 from tests.service.conftest import MODEL, Clock
 
 DAY = UNIT_US["d"]
+HOUR = UNIT_US["h"]
 
 
 def _score(rt: Runtime, contact_id: str) -> dict[str, Any]:
@@ -232,3 +233,26 @@ def test_a_restart_scores_the_pending_events(tmp_path: Any, clock: Clock) -> Non
         assert _score(rt, "cy")["total"] == before + 50
     finally:
         rt.stop()
+
+
+def test_time_passing_records_whole_point_crossings_only(runtime: Runtime, clock: Clock) -> None:
+    """A refresh writes a history row for a lead whose total crossed a whole point (or whose
+    grade or stage moved), not for one whose total only decayed within the same point."""
+    runtime.upsert_contacts([Contact("pia")])
+    runtime.ingest_events([Event("p1", "pia", "page_view", clock.now, {"url": "/pricing"})])
+    runtime.flush()
+
+    def times() -> list[tuple[float, float]]:
+        rows = [r for r in _history(runtime, "pia") if r["cause"] == "time"]
+        return [(r["old_total"], r["total"]) for r in rows]
+
+    clock.now += HOUR  # 10 -> 9.96: crosses 10
+    runtime.refresh()
+    assert [(old, round(new, 2)) for old, new in times()] == [(10.0, 9.96)]
+    clock.now += HOUR  # 9.96 -> 9.92: within the same point
+    runtime.refresh()
+    assert len(times()) == 1
+    clock.now += 7 * DAY  # about half: crosses several points
+    runtime.refresh()
+    assert [round(new, 2) for _, new in times()] == [9.96, 4.96]
+    assert {r["grade"] for r in _history(runtime, "pia")} == {"cold"}

@@ -40,6 +40,10 @@ NEXT = "_scores_next"
 EXACT = "_scores_exact"
 EXACT_IDS = "_scores_exact_ids"
 MOVED = "_scores_moved"
+CHANGED = "_scores_changed"
+# a grade or stage that moved, between the new rows (n) and the old (o), or in CHANGED's row
+_MOVED = "o.grade IS DISTINCT FROM n.grade OR o.stage IS DISTINCT FROM n.stage"
+_MOVED_HERE = "old_grade IS DISTINCT FROM grade OR old_stage IS DISTINCT FROM stage"
 # DuckDB re-bases the stored rows in place while the contacts to recompute are at most this
 # share of them: updating the columns that move costs a fraction of writing every column anew,
 # but the recomputed rows are deleted and inserted again, which a later checkpoint pays for.
@@ -77,9 +81,10 @@ class Update:
     # rescore: every rescored contact whose total, grade or stage moved;
     # refresh: every contact whose grade or stage changed
     changes: list[Change] = field(default_factory=list)
-    # refresh only: the previous rows (at least contact_id, total, grade and stage), readable
-    # by the hook (dropped afterwards)
-    before_table: str | None = None
+    # refresh only: the contacts that are new, or whose grade or stage changed, or whose total
+    # crossed a whole point, with their new and old total, grade and stage (contact_id, total,
+    # grade, stage, old_total, old_grade, old_stage), readable by the hook (dropped afterwards)
+    changed_table: str | None = None
     # where the hook reads the new rows of the changed contacts
     after_table: str = TABLE
 
@@ -271,7 +276,7 @@ def refresh(
         .where(rebaseable(TABLE, as_of_us))
     )
     exact_ids = exp.select("contact_id").from_("contacts").except_(keep)
-    update = Update(as_of_us=as_of_us, before_table=BEFORE)
+    update = Update(as_of_us=as_of_us, changed_table=CHANGED)
     with store.transaction():
         exact, listed = _exact_part(store, model, as_of_us, exact_ids)
         pending.clear(store, listed)  # their events are read: none stays pending
@@ -291,17 +296,26 @@ def refresh(
             )
         else:
             _replace(store, update, rebased, [*exact.columns, *constants], exact_rows)
-        # the new rows of the leads whose grade or stage moved, for the hook's alerts: one scan
+        # what changed, in one join of the new rows with the old (the hook's history reads
+        # it), then the new rows of the leads whose grade or stage moved (its alerts)
+        store.create_table_as(
+            CHANGED,
+            "SELECT n.contact_id, n.total, n.grade, n.stage, o.total AS old_total, "
+            f"o.grade AS old_grade, o.stage AS old_stage FROM {TABLE} n LEFT JOIN {BEFORE} o "
+            "ON o.contact_id = n.contact_id WHERE o.contact_id IS NULL "
+            f"OR {_MOVED} OR floor(o.total) <> floor(n.total)",
+            temp=True,
+        )
+        moved = f"SELECT contact_id FROM {CHANGED} WHERE {_MOVED_HERE}"
         store.create_table_as(
             MOVED,
-            f"SELECT n.* FROM {TABLE} n LEFT JOIN {BEFORE} o ON o.contact_id = n.contact_id "
-            "WHERE o.grade IS DISTINCT FROM n.grade OR o.stage IS DISTINCT FROM n.stage",
+            f"SELECT n.* FROM {TABLE} n JOIN ({moved}) c ON c.contact_id = n.contact_id",
             temp=True,
         )
         rows = store.rows(
-            "SELECT n.contact_id, o.grade AS og, n.grade AS ng, o.stage AS os, n.stage AS ns, "
-            f"o.total AS ot, n.total AS nt FROM {MOVED} n LEFT JOIN {BEFORE} o "
-            "ON o.contact_id = n.contact_id ORDER BY n.contact_id"
+            "SELECT contact_id, old_grade AS og, grade AS ng, old_stage AS os, stage AS ns, "
+            f"old_total AS ot, total AS nt FROM {CHANGED} WHERE {_MOVED_HERE} "
+            "ORDER BY contact_id"
         )
         update.changes = [
             Change(r["contact_id"], r["og"], r["ng"], r["os"], r["ns"], r["ot"], r["nt"])
@@ -310,9 +324,9 @@ def refresh(
         update.after_table = MOVED
         if hook is not None:
             hook(store, update)
-        for table in (BEFORE, EXACT_IDS, MOVED):
+        for table in (BEFORE, EXACT_IDS, MOVED, CHANGED):
             store.drop_table(table)
-    update.before_table = None
+    update.changed_table = None
     update.after_table = TABLE
     update.seconds = time.perf_counter() - started
     return update

@@ -66,17 +66,15 @@ def _append(store: Store, table: str, rows: list[Sequence[Any]]) -> None:
 
 
 def record_time_changes(
-    store: Store, before: str, at_us: int, version: int | None, seq: int
+    store: Store, changed: str, at_us: int, version: int | None, seq: int
 ) -> int:
-    """History rows for a refresh: grade/stage changes and whole-point crossings."""
+    """History rows for a refresh: new leads, grade/stage changes and whole-point crossings,
+    as the refresh found them (``changed``: see ``Update.changed_table``)."""
     store.execute(
         "INSERT INTO score_history (contact_id, at_us, seq, cause, model_version, total, grade, "
         "stage, old_total, old_grade, old_stage) "
-        "SELECT n.contact_id, ?, ? + row_number() OVER (ORDER BY n.contact_id), 'time', ?, "
-        "n.total, n.grade, n.stage, o.total, o.grade, o.stage "
-        f"FROM scores n LEFT JOIN {before} o ON o.contact_id = n.contact_id "
-        "WHERE o.contact_id IS NULL OR o.grade IS DISTINCT FROM n.grade "
-        "OR o.stage IS DISTINCT FROM n.stage OR floor(o.total) <> floor(n.total)",
+        "SELECT contact_id, ?, ? + row_number() OVER (ORDER BY contact_id), 'time', ?, "
+        f"total, grade, stage, old_total, old_grade, old_stage FROM {changed}",
         [at_us, seq, version],
     )
     return int(store.scalar("SELECT coalesce(max(seq), 0) + 1 FROM score_history"))

@@ -476,9 +476,9 @@ class Runtime:
 
         def hook(store: Store, update: Update) -> None:
             active = self.active
-            if update.before_table is not None:
+            if update.changed_table is not None:
                 self._seq = history.record_time_changes(
-                    store, update.before_table, update.as_of_us, active.version, self._seq
+                    store, update.changed_table, update.as_of_us, active.version, self._seq
                 )
             else:
                 self._seq = history.record_changes(
