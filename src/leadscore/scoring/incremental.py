@@ -41,9 +41,8 @@ EXACT = "_scores_exact"
 EXACT_IDS = "_scores_exact_ids"
 MOVED = "_scores_moved"
 CHANGED = "_scores_changed"
-# a grade or stage that moved, between the new rows (n) and the old (o), or in CHANGED's row
-_MOVED = "o.grade IS DISTINCT FROM n.grade OR o.stage IS DISTINCT FROM n.stage"
-_MOVED_HERE = "old_grade IS DISTINCT FROM grade OR old_stage IS DISTINCT FROM stage"
+# a row of CHANGED whose grade or stage moved
+_MOVED = "old_grade IS DISTINCT FROM grade OR old_stage IS DISTINCT FROM stage"
 # DuckDB re-bases the stored rows in place while the contacts to recompute are at most this
 # share of them: updating the columns that move costs a fraction of writing every column anew,
 # but the recomputed rows are deleted and inserted again, which a later checkpoint pays for.
@@ -83,7 +82,8 @@ class Update:
     changes: list[Change] = field(default_factory=list)
     # refresh only: the contacts that are new, or whose grade or stage changed, or whose total
     # crossed a whole point, with their new and old total, grade and stage (contact_id, total,
-    # grade, stage, old_total, old_grade, old_stage), readable by the hook (dropped afterwards)
+    # grade, stage, old_total, old_grade, old_stage, is_new), readable by the hook (dropped
+    # afterwards)
     changed_table: str | None = None
     # where the hook reads the new rows of the changed contacts
     after_table: str = TABLE
@@ -298,15 +298,18 @@ def refresh(
             _replace(store, update, rebased, [*exact.columns, *constants], exact_rows)
         # what changed, in one join of the new rows with the old (the hook's history reads
         # it), then the new rows of the leads whose grade or stage moved (its alerts)
+        pairs = (
+            "SELECT n.contact_id, n.total, n.grade, n.stage, o.total AS old_total, "
+            "o.grade AS old_grade, o.stage AS old_stage, o.contact_id IS NULL AS is_new "
+            f"FROM {TABLE} n LEFT JOIN {BEFORE} o ON o.contact_id = n.contact_id"
+        )
         store.create_table_as(
             CHANGED,
-            "SELECT n.contact_id, n.total, n.grade, n.stage, o.total AS old_total, "
-            f"o.grade AS old_grade, o.stage AS old_stage FROM {TABLE} n LEFT JOIN {BEFORE} o "
-            "ON o.contact_id = n.contact_id WHERE o.contact_id IS NULL "
-            f"OR {_MOVED} OR floor(o.total) <> floor(n.total)",
+            f"SELECT * FROM ({pairs}) p "
+            f"WHERE is_new OR {_MOVED} OR floor(old_total) <> floor(total)",
             temp=True,
         )
-        moved = f"SELECT contact_id FROM {CHANGED} WHERE {_MOVED_HERE}"
+        moved = f"SELECT contact_id FROM {CHANGED} WHERE {_MOVED}"
         store.create_table_as(
             MOVED,
             f"SELECT n.* FROM {TABLE} n JOIN ({moved}) c ON c.contact_id = n.contact_id",
@@ -314,7 +317,7 @@ def refresh(
         )
         rows = store.rows(
             "SELECT contact_id, old_grade AS og, grade AS ng, old_stage AS os, stage AS ns, "
-            f"old_total AS ot, total AS nt FROM {CHANGED} WHERE {_MOVED_HERE} "
+            f"old_total AS ot, total AS nt FROM {CHANGED} WHERE {_MOVED} "
             "ORDER BY contact_id"
         )
         update.changes = [

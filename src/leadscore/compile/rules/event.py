@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from leadscore.compile.context import EVENTS, Context, RuleColumns
 from leadscore.compile.dialects import func
-from leadscore.compile.naming import KEPT_LIMIT
+from leadscore.compile.naming import KEPT_LIMIT, kept_parts
 from leadscore.compile.sqlutil import (
     case,
     coalesce,
@@ -296,6 +296,7 @@ def _ranked(
         )
     name = f"rk_{rule.id}"
     # the i-th most recent counted event's time (rn is its rank after the cap)
+    parts = kept_parts(kept_times(rule))
     times = [
         exp.alias_(
             exp.Max(
@@ -304,9 +305,9 @@ def _ranked(
                     None,
                 )
             ),
-            f"kept_{i}",
+            part,
         )
-        for i in range(1, kept_times(rule) + 1)
+        for i, part in enumerate(parts, start=1)
     ]
     ctx.add_cte(
         name,
@@ -331,5 +332,5 @@ def _ranked(
             .group_by("contact_id"),
         )
         periods = _period_columns(rule, periods_cte)
-    kept = tuple(exp.column(f"kept_{i}", name) for i in range(1, kept_times(rule) + 1))
+    kept = tuple(exp.column(part, name) for part in parts)
     return RuleColumns(matched, counted, weight, periods=periods, kept=kept)
