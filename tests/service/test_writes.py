@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from leadscore.records import Contact, Event
+from leadscore.service import writes as writes_module
 from leadscore.service.runtime import Runtime
-from tests.service.conftest import Clock
+from leadscore.service.settings import RuntimeSettings
+from leadscore.service.writes import Writes
+from tests.service.conftest import MODEL, Clock
 
 
 def test_the_writer_reads_a_known_contact_once_on_duckdb(
@@ -41,3 +45,62 @@ def test_the_writer_reads_a_known_contact_once_on_duckdb(
         assert ["cy"] in reads
         assert ["nobody"] in reads
         assert len([ids for ids in reads if "cy" in ids]) == 2
+
+
+def _restarted_reads(
+    engine: Callable[[], Any], clock: Clock, monkeypatch: Any
+) -> tuple[list[str], list[list[str]], str]:
+    """Contacts written by one runtime, then events for them through a second one started on
+    the same database: the statuses, the ids the second one's writer looked up, the dialect."""
+    settings = RuntimeSettings(score_delay_s=0.01, refresh_interval_s=0, clock=clock)
+    first = Runtime("test", engine, settings, seed_model=MODEL).start()
+    first.upsert_contacts([Contact("cy"), Contact("o'hara")])
+    first.stop()
+    reads: list[list[str]] = []
+    existing = Writes.existing
+
+    def counted(self: Writes, store: Any, table: str, key: str, ids: Any) -> set[str]:
+        reads.append(sorted(ids))
+        return existing(self, store, table, key, ids)
+
+    monkeypatch.setattr(Writes, "existing", counted)
+    second = Runtime("test", engine, settings, seed_model=MODEL).start()
+    try:
+        results = second.ingest_events(
+            [
+                Event("k1", "cy", "page_view", clock.now),
+                Event("k2", "o'hara", "page_view", clock.now),
+                Event("k3", "nobody", "page_view", clock.now),
+            ]
+        )
+        with second.reader() as store:
+            dialect = store.dialect
+    finally:
+        second.stop()
+    return [r.status for r in results], [ids for ids in reads if ids], dialect
+
+
+def test_the_writer_reads_every_contact_id_at_its_start_on_duckdb(
+    engine: Callable[[], Any], clock: Clock, monkeypatch: Any
+) -> None:
+    """On DuckDB the writer reads the ids of every contact once when it starts: an event for a
+    contact written before is not looked up, only an unknown id is. PostgreSQL looks up every
+    group's contacts."""
+    statuses, reads, dialect = _restarted_reads(engine, clock, monkeypatch)
+    assert statuses == ["accepted", "accepted", "rejected"]
+    if dialect == "duckdb":
+        assert reads == [["nobody"]]
+    else:
+        assert reads == [["cy", "nobody", "o'hara"]]
+
+
+def test_past_the_limit_the_writer_looks_contacts_up_in_the_index(
+    engine: Callable[[], Any], clock: Clock, monkeypatch: Any
+) -> None:
+    """A workspace with more contacts than the writer remembers is not read at the start: the
+    contacts of each group are looked up (on DuckDB by a list of quoted literals, which the
+    index answers: an id with a quote must still be found)."""
+    monkeypatch.setattr(writes_module, "KNOWN_CONTACTS_MAX", 1)
+    statuses, reads, _dialect = _restarted_reads(engine, clock, monkeypatch)
+    assert statuses == ["accepted", "accepted", "rejected"]
+    assert reads == [["cy", "nobody", "o'hara"]]

@@ -324,6 +324,7 @@ class Runtime:
     # ------------------------------------------------------------------ writer thread
     def _writer_loop(self) -> None:
         store = self.open_store()
+        self._guard("reading the contact ids", functools.partial(self._writes_of.warm, store))
         try:
             while True:
                 first = self._writes.get()

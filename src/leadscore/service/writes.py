@@ -33,15 +33,39 @@ class Writes:
         self.known_contacts: set[str] = set()
 
     def existing(self, store: Store, table: str, key: str, ids: Sequence[str]) -> set[str]:
-        sql = f"SELECT {key} FROM {table} WHERE {key} IN {IN_LIST}"
-        return {str(r[key]) for r in store.rows(sql, [sorted(set(ids))])}
+        wanted = sorted(set(ids))
+        if not exclusive(store):
+            sql = f"SELECT {key} FROM {table} WHERE {key} IN {IN_LIST}"
+            return {str(r[key]) for r in store.rows(sql, [wanted])}
+        # DuckDB scans the whole table for a semi-join with a bound list, but looks a list of
+        # literals up in the key's index (leadscore.scoring.slices)
+        from leadscore.scoring.slices import CHUNK, id_list
+
+        found: set[str] = set()
+        for start in range(0, len(wanted), CHUNK):
+            test = id_list(key, wanted[start : start + CHUNK], store.dialect)
+            found |= {str(r[key]) for r in store.rows(f"SELECT {key} FROM {table} WHERE {test}")}
+        return found
+
+    def warm(self, store: Store) -> None:
+        """Remember every contact id of an exclusive store that holds at most
+        ``KNOWN_CONTACTS_MAX`` contacts (one read at the writer's start), so that ingest never
+        looks one up; larger stores are looked up as events name them."""
+        from leadscore.store.duckdb_store import DuckStore
+
+        if not isinstance(store, DuckStore) or not store.has_table("contacts"):
+            return
+        if int(store.scalar("SELECT count(*) FROM contacts")) > KNOWN_CONTACTS_MAX:
+            return
+        ids = store.query("SELECT contact_id FROM contacts").column("contact_id").to_pylist()
+        self.remember(store, (str(i) for i in ids))
 
     def known(self, store: Store, contact_ids: Sequence[str]) -> set[str]:
         """Which of ``contact_ids`` exist. Contacts are never deleted, and a DuckDB workspace
         is this process's alone while it runs (its file is locked), so there the ids found or
-        written are remembered (up to ``KNOWN_CONTACTS_MAX``) and only new ones are read: the
-        read was a ninth of the server's work under batched ingest. PostgreSQL, which other
-        processes may change, is read every time."""
+        written are remembered (up to ``KNOWN_CONTACTS_MAX``; :meth:`warm` reads them all at
+        the start) and only new ones are read. PostgreSQL, which other processes may change, is
+        read every time."""
         if not exclusive(store):
             return self.existing(store, "contacts", "contact_id", contact_ids)
         wanted = set(contact_ids)
