@@ -256,3 +256,31 @@ def test_time_passing_records_whole_point_crossings_only(runtime: Runtime, clock
     runtime.refresh()
     assert [round(new, 2) for _, new in times()] == [9.96, 4.96]
     assert {r["grade"] for r in _history(runtime, "pia")} == {"cold"}
+
+
+def test_the_scorer_paces_its_micro_batches(clock: Clock) -> None:
+    """Right after a micro-batch the scorer waits so that batches take at most score_share of
+    the time (never more than max_score_wait_s); after a quiet spell, or with pace_until
+    contacts waiting already, score_delay_s alone."""
+    import time
+
+    from leadscore.service.settings import RuntimeSettings
+
+    def wait(last_batch: tuple[float, float], waiting: int = 0, **options: Any) -> float:
+        settings = RuntimeSettings(score_delay_s=0.01, clock=clock, **options)
+        rt = Runtime("pace", lambda: None, settings, seed_model=MODEL)
+        rt._touched = {f"c{i}": "event" for i in range(waiting)}
+        now = time.monotonic()
+        rt._last_batch = (now + last_batch[0], now + last_batch[1])
+        return rt._score_wait()
+
+    # a batch of 0.3 s that ended 0.1 s ago: 0.2 s more at half a core
+    assert 0.15 < wait((-0.4, -0.1)) <= 0.2
+    assert 0.5 < wait((-0.4, -0.1), score_share=0.25, max_score_wait_s=1) <= 0.8
+    assert wait((-2.1, -0.1)) == 0.4  # capped
+    assert wait((-0.4, -0.1), max_score_wait_s=0.05) == 0.05
+    assert wait((-10.3, -10.0)) == 0.01  # quiet for a while: the delay alone
+    assert wait((-0.4, -0.1), score_share=0) == 0.01  # pacing off
+    assert wait((0.0, 0.0)) == 0.01  # no batch yet
+    assert 0.15 < wait((-0.4, -0.1), waiting=2, pace_until=3) <= 0.2
+    assert wait((-0.4, -0.1), waiting=3, pace_until=3) == 0.01  # a backlog: no waiting

@@ -117,6 +117,7 @@ class Runtime:
         self._seq = 0
         self._last_refresh = 0.0
         self._busy = 0
+        self._last_batch = (0.0, 0.0)  # when the scorer's last micro-batch started and ended
         self._writes_of = Writes(self.settings.clock, self._touch)  # the writer's storage side
         self.errors: list[str] = []
 
@@ -403,8 +404,10 @@ class Runtime:
                         self._touched_lock.wait(timeout=0.2)
                     has_work = bool(self._touched)
                 if has_work:
-                    time.sleep(self.settings.score_delay_s)
+                    self._gather(time.monotonic() + self._score_wait())
+                    started = time.monotonic()
                     self._score_touched(store)
+                    self._last_batch = (started, time.monotonic())
                 store = self._usable(store)
                 interval = self.settings.refresh_interval_s
                 if interval and time.monotonic() - self._last_refresh >= interval:
@@ -420,6 +423,33 @@ class Runtime:
                 store = self._usable(store)
             with contextlib.suppress(Exception):
                 store.close()
+
+    def _score_wait(self) -> float:
+        """How long the scorer waits before its next micro-batch: ``score_delay_s``, or longer
+        right after a micro-batch, so that micro-batches take at most ``score_share`` of the
+        time (waiting at most ``max_score_wait_s``), unless ``pace_until`` contacts already
+        wait. When writes are rare the next batch starts after ``score_delay_s``; under a
+        sustained trickle of writes the batches grow instead of running back to back, and each
+        costs less per contact; under a flood they run back to back, as large as they come."""
+        settings = self.settings
+        started, ended = self._last_batch
+        with self._touched_lock:
+            waiting = len(self._touched)
+        if not settings.score_share or ended <= started or waiting >= settings.pace_until:
+            return settings.score_delay_s
+        share = min(settings.score_share, 1.0)
+        rest = (ended - started) * (1 - share) / share - (time.monotonic() - ended)
+        return max(settings.score_delay_s, min(rest, settings.max_score_wait_s))
+
+    def _gather(self, until: float) -> None:
+        """Let touched contacts gather until ``until``, or until ``pace_until`` of them wait,
+        or a stop."""
+        with self._touched_lock:
+            while len(self._touched) < self.settings.pace_until and not self._stopping.is_set():
+                left = until - time.monotonic()
+                if left <= 0:
+                    return
+                self._touched_lock.wait(left)
 
     def _guard(self, what: str, action: Callable[[], Any]) -> None:
         try:

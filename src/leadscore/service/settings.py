@@ -17,6 +17,14 @@ class RuntimeSettings:
     max_commit_items: int = 20_000
     # scoring: contacts touched within this window are rescored together
     score_delay_s: float = 0.05
+    # pacing under sustained writes: after a micro-batch that took T seconds, the next starts
+    # no sooner than T x (1 - share) / share after it ended, and that wait is at most
+    # max_score_wait_s; so the scorer takes at most about this share of a core while
+    # batches are small, and the HTTP threads and the writer keep the rest (0: no pacing).
+    # Once pace_until contacts wait, the scorer does not wait: it must not fall behind
+    score_share: float = 0.5
+    max_score_wait_s: float = 0.4
+    pace_until: int = 1_000
     max_score_batch: int = 5_000
     # on DuckDB, contacts whose stored score counts at least this many selected events are
     # rescored from that score plus their new events alone (see leadscore.scoring.rescorer)
