@@ -45,7 +45,7 @@ def _contact_id(raw: str) -> str:
 
 
 def _fields(contact_id: str, body: ContactIn) -> dict[str, Any]:
-    return {"contact_id": contact_id, **body.model_dump()}
+    return {"contact_id": contact_id, **body.as_fields()}
 
 
 @router.put(
@@ -82,7 +82,7 @@ def upsert_contacts(body: ContactBatchIn, ws: WorkspaceDep) -> BatchResultOut:
     from leadscore.store.imports.rows import contact_from_fields
 
     check_batch(ws, len(body.contacts), "contacts")
-    items = [item.model_dump() for item in body.contacts]
+    items = [item.as_fields() for item in body.contacts]
     results = per_item(
         items, "contact_id", contact_from_fields, ws.runtime.upsert_contacts, ws.now()
     )

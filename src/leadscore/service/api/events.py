@@ -35,7 +35,7 @@ async def ingest_event(body: EventIn, ws: WorkspaceDep) -> JSONResponse:
     # EventOut's body written directly, as for batches
     from leadscore.store.imports.rows import event_from_fields
 
-    event = event_from_fields(body.model_dump(), ws.now())
+    event = event_from_fields(body.as_fields(), ws.now())
     [result] = await ws.runtime.ingest_events_async([event])
     if result.status == "rejected":
         raise rejected(result, "event")
@@ -58,7 +58,7 @@ def ingest_events(body: EventBatchIn, ws: WorkspaceDep) -> JSONResponse:
     from leadscore.store.imports.rows import event_from_fields
 
     check_batch(ws, len(body.events), "events")
-    items = [item.model_dump() for item in body.events]
+    items = [item.as_fields() for item in body.events]
     results = per_item(items, "event_id", event_from_fields, ws.runtime.ingest_events, ws.now())
     # the body of BatchResultOut, written directly: validating and serializing thousands of
     # results through the response model cost more than the rest of the route

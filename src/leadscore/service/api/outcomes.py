@@ -29,7 +29,7 @@ _RULES = (
 def record_outcome(body: OutcomeIn, ws: WorkspaceDep) -> OutcomeOut:
     from leadscore.store.imports.rows import outcome_from_fields
 
-    outcome = outcome_from_fields(body.model_dump(), ws.now())
+    outcome = outcome_from_fields(body.as_fields(), ws.now())
     [result] = ws.runtime.record_outcomes([outcome])
     if result.status == "rejected":
         raise rejected(result, "outcome")
@@ -51,7 +51,7 @@ def record_outcomes(body: OutcomeBatchIn, ws: WorkspaceDep) -> BatchResultOut:
     from leadscore.store.imports.rows import outcome_from_fields
 
     check_batch(ws, len(body.outcomes), "outcomes")
-    items = [item.model_dump() for item in body.outcomes]
+    items = [item.as_fields() for item in body.outcomes]
     results = per_item(
         items, "outcome_id", outcome_from_fields, ws.runtime.record_outcomes, ws.now()
     )

@@ -40,6 +40,12 @@ class RequestModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    def as_fields(self) -> dict[str, Any]:
+        """The fields as a dict: what ``model_dump()`` returns for the flat items of the
+        ingest routes (no nested model), without its copy of every value, which cost a tenth
+        of a batch route's time."""
+        return dict(self.__dict__)
+
 
 class ErrorInfo(BaseModel):
     code: str = Field(description="A stable machine-readable code, such as `invalid_request`.")
