@@ -1,7 +1,8 @@
-"""The service scorer's micro-batch, in process: what rescoring n touched contacts costs.
+"""The service's two threads in process: what the scorer's micro-batch of n touched contacts
+costs, and (``--writer``) what the writer's durable group commit of n events costs.
 
     python benchmarks/bench_scorer.py [--workspace bench-data/service-100000-natural]
-        [--batches 100,1000] [--rounds 6] [--merge-from N]
+        [--batches 100,1000] [--rounds 6] [--merge-from N] [--writer]
 
 A copy of the workspace (a demo workspace built by ``bench_service.py`` or ``bench_rescore.py``)
 is opened by a service :class:`~leadscore.service.runtime.Runtime` (its scorer's own timer
@@ -12,6 +13,10 @@ the scorer's micro-batch for exactly those contacts (``Runtime._rescore``: the r
 history rows, alerts and webhook outbox in one transaction). The clock moves a minute per
 round. Medians of the rounds after the first (which renders the queries), wall and CPU seconds
 of this process.
+
+``--writer`` times the storing instead: ``Runtime.ingest_events`` of the n events, from the
+call to its answer (the writer's group commit, which first waits ``commit_wait_s`` for other
+requests to join it; none come here), the scorer left idle.
 
 ``--merge-from 0`` merges every contact with a stored score (where exact); the default is the
 service's. To compare with other code, put its ``src`` first on ``PYTHONPATH``. Results:
@@ -31,7 +36,9 @@ from pathlib import Path
 from typing import Any
 
 
-def measure(source: Path, batches: list[int], rounds: int, merge_from: int | None) -> Any:
+def measure(
+    source: Path, batches: list[int], rounds: int, merge_from: int | None, writer: bool
+) -> Any:
     from leadscore.records import Event
     from leadscore.service.runtime import Runtime
     from leadscore.service.settings import RuntimeSettings
@@ -62,21 +69,23 @@ def measure(source: Path, batches: list[int], rounds: int, merge_from: int | Non
             times = []
             for round_ in range(rounds):
                 picked = rng.sample(ids, n)
-                runtime.ingest_events(
-                    [
-                        Event(
-                            f"bench-{n}-{round_}-{i}", c, "page_view", now[0], {"url": "/pricing"}
-                        )
-                        for i, c in enumerate(picked)
-                    ]
-                )
+                events = [
+                    Event(f"bench-{n}-{round_}-{i}", c, "page_view", now[0], {"url": "/pricing"})
+                    for i, c in enumerate(picked)
+                ]
+                wall, cpu = time.perf_counter(), time.process_time()
+                runtime.ingest_events(events)
+                stored = (time.perf_counter() - wall, time.process_time() - cpu)
                 with runtime._touched_lock:  # take the batch from the scorer's queue
                     touched = dict(runtime._touched)
                     runtime._touched.clear()
-                wall, cpu = time.perf_counter(), time.process_time()
-                update = runtime._rescore(store, touched)
-                merged = getattr(update, "merged", 0)  # (code before merging has none)
-                times.append((time.perf_counter() - wall, time.process_time() - cpu, merged))
+                if writer:
+                    times.append((*stored, 0))
+                else:
+                    wall, cpu = time.perf_counter(), time.process_time()
+                    update = runtime._rescore(store, touched)
+                    merged = getattr(update, "merged", 0)  # (code before merging has none)
+                    times.append((time.perf_counter() - wall, time.process_time() - cpu, merged))
                 now[0] += 60_000_000
             kept = times[1:]
             out[str(n)] = {
@@ -98,9 +107,10 @@ def main() -> None:
     parser.add_argument("--batches", default="100,1000")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--merge-from", type=int, default=None)
+    parser.add_argument("--writer", action="store_true", help="time the writer's group commit")
     args = parser.parse_args()
     batches = [int(x) for x in args.batches.split(",")]
-    result = measure(args.workspace, batches, args.rounds, args.merge_from)
+    result = measure(args.workspace, batches, args.rounds, args.merge_from, args.writer)
     print(json.dumps({"command": " ".join(sys.argv), **result}, indent=2))
 
 
