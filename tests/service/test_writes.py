@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from leadscore.records import Contact, Event
+from leadscore.scoring import slices
 from leadscore.service import writes as writes_module
 from leadscore.service.runtime import Runtime
 from leadscore.service.settings import RuntimeSettings
@@ -94,13 +97,16 @@ def test_the_writer_reads_every_contact_id_at_its_start_on_duckdb(
         assert reads == [["cy", "nobody", "o'hara"]]
 
 
+@pytest.mark.parametrize("chunk", [500, 2])
 def test_past_the_limit_the_writer_looks_contacts_up_in_the_index(
-    engine: Callable[[], Any], clock: Clock, monkeypatch: Any
+    engine: Callable[[], Any], clock: Clock, monkeypatch: Any, chunk: int
 ) -> None:
     """A workspace with more contacts than the writer remembers is not read at the start: the
-    contacts of each group are looked up (on DuckDB by a list of quoted literals, which the
-    index answers: an id with a quote must still be found)."""
+    contacts of each group are looked up (on DuckDB, up to CHUNK ids by a list of quoted
+    literals, which the index answers: an id with a quote must still be found; more by one
+    scan)."""
     monkeypatch.setattr(writes_module, "KNOWN_CONTACTS_MAX", 1)
+    monkeypatch.setattr(slices, "CHUNK", chunk)
     statuses, reads, _dialect = _restarted_reads(engine, clock, monkeypatch)
     assert statuses == ["accepted", "accepted", "rejected"]
     assert reads == [["cy", "nobody", "o'hara"]]

@@ -33,19 +33,17 @@ class Writes:
         self.known_contacts: set[str] = set()
 
     def existing(self, store: Store, table: str, key: str, ids: Sequence[str]) -> set[str]:
-        wanted = sorted(set(ids))
-        if not exclusive(store):
-            sql = f"SELECT {key} FROM {table} WHERE {key} IN {IN_LIST}"
-            return {str(r[key]) for r in store.rows(sql, [wanted])}
-        # DuckDB scans the whole table for a semi-join with a bound list, but looks a list of
-        # literals up in the key's index (leadscore.scoring.slices)
         from leadscore.scoring.slices import CHUNK, id_list
 
-        found: set[str] = set()
-        for start in range(0, len(wanted), CHUNK):
-            test = id_list(key, wanted[start : start + CHUNK], store.dialect)
-            found |= {str(r[key]) for r in store.rows(f"SELECT {key} FROM {table} WHERE {test}")}
-        return found
+        wanted = sorted(set(ids))
+        if exclusive(store) and len(wanted) <= CHUNK:
+            # DuckDB scans the whole table for a semi-join with a bound list, but looks a list
+            # of literals up in the key's index (leadscore.scoring.slices); past a few hundred
+            # ids, one scan costs less than the lookups
+            test = id_list(key, wanted, store.dialect)
+            return {str(r[key]) for r in store.rows(f"SELECT {key} FROM {table} WHERE {test}")}
+        sql = f"SELECT {key} FROM {table} WHERE {key} IN {IN_LIST}"
+        return {str(r[key]) for r in store.rows(sql, [wanted])}
 
     def warm(self, store: Store) -> None:
         """Remember every contact id of an exclusive store that holds at most
