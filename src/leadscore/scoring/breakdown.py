@@ -15,6 +15,8 @@ from leadscore.model.spec import EntitySection, Model
 from leadscore.timeutil import iso
 
 KEYS = {"contacts": "contact_id", "accounts": "account_id", "deals": "deal_id"}
+# a rule's stored columns that its line reads (RowReasons keeps them in this order)
+RULE_PARTS = ("points", "matched", "counted", "weight")
 
 
 @dataclass
@@ -176,11 +178,59 @@ def from_row(model: Model, row: dict[str, Any], entity: str = "contacts") -> Bre
     )
 
 
-def reasons_text(breakdown: Breakdown, n: int = 3) -> str:
-    """A one-line summary for exports and lists: ``demo request +40; pricing page +24.5``."""
+@dataclass(frozen=True)
+class _RuleColumns:
+    score: str
+    rule: Any
+    points: str
+    matched: str
+    counted: str
+    weight: str
+
+
+class RowReasons:
+    """``from_row(model, row, entity).reasons(n)`` for many rows of one model: the rules'
+    column names are worked out once, and only the lines of the top rules are built (alerts
+    and exports want the reasons of thousands of rows, not their whole breakdowns)."""
+
+    def __init__(self, model: Model, entity: str = "contacts"):
+        section = section_for(model, entity)
+        self._rules = [
+            _RuleColumns(name, rule, *(rule_col(rule.id, part) for part in RULE_PARTS))
+            for name, score in section.scores.items()
+            for rule in score.rules
+        ]
+
+    def __call__(self, row: dict[str, Any], n: int = 3) -> tuple[list[RuleLine], list[RuleLine]]:
+        points = [float(row[c.points]) for c in self._rules]
+        # sorted() is stable: ties keep the rules' order, as Breakdown.reasons does
+        positive = sorted((i for i, p in enumerate(points) if p > 0), key=lambda i: -points[i])
+        negative = sorted((i for i, p in enumerate(points) if p < 0), key=lambda i: points[i])
+        return (
+            [self._line(row, i, points[i]) for i in positive[:n]],
+            [self._line(row, i, points[i]) for i in negative[:n]],
+        )
+
+    def _line(self, row: dict[str, Any], i: int, points: float) -> RuleLine:
+        c = self._rules[i]
+        return RuleLine(
+            rule_id=c.rule.id,
+            score=c.score,
+            kind=c.rule.kind,
+            points=points,
+            matched=int(row[c.matched]),
+            counted=int(row[c.counted]),
+            weight=float(row[c.weight]),
+            rule=c.rule,
+        )
+
+
+def reasons_text(breakdown: Breakdown | tuple[list[RuleLine], list[RuleLine]], n: int = 3) -> str:
+    """A one-line summary for exports and lists: ``demo request +40; pricing page +24.5``
+    (of a breakdown, or of its ``reasons(n)``)."""
     from leadscore.values import fmt_number
 
-    positive, negative = breakdown.reasons(n)
+    positive, negative = breakdown.reasons(n) if isinstance(breakdown, Breakdown) else breakdown
     parts = [f"{r.rule_id} {'+' if r.points > 0 else ''}{fmt_number(r.points)}" for r in positive]
     parts += [f"{r.rule_id} {fmt_number(r.points)}" for r in negative[:1]]
     return "; ".join(parts)

@@ -12,7 +12,7 @@ many contacts is read by one scan instead (:data:`SCAN_SHARE`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -42,6 +42,15 @@ def id_list(column: str, ids: Sequence[str], dialect: str) -> str:
 
     test = exp.In(this=exp.column(column), expressions=[exp.Literal.string(i) for i in ids])
     return get_dialect(dialect).sql(test, pretty=False)
+
+
+def id_filter(column: str, ids: Sequence[str], dialect: str) -> tuple[str, list[Any]]:
+    """A test of ``column`` against ``ids``, and its parameters: up to :data:`CHUNK` ids as a
+    list of literals (which DuckDB looks up in the column's index), more as one bound list
+    (one scan, which then costs less than the lookups)."""
+    if len(ids) <= CHUNK:
+        return id_list(column, ids, dialect), []
+    return f"{column} IN {IN_LIST}", [list(ids)]
 
 
 def fill(store: Store, ids: Sequence[str], events: bool = True) -> Sources:

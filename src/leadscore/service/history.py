@@ -105,7 +105,8 @@ def create_alerts(
 ) -> list[dict[str, Any]]:
     """One alert per grade or stage transition, with the lead's top reasons (read from the
     new score rows in ``scores``); returns them."""
-    from leadscore.scoring.breakdown import from_row
+    from leadscore.scoring.breakdown import RowReasons
+    from leadscore.scoring.slices import id_filter
     from leadscore.timeutil import iso
 
     moved = [c for c in changes if c.grade_changed and c.old_grade is not None]
@@ -119,22 +120,21 @@ def create_alerts(
         r["contact_id"]: r
         for r in store.rows(f"SELECT * FROM {scores} WHERE contact_id IN {IN_LIST}", [ids])
     }
-    marks = ", ".join("?" for _ in moved)  # literal values: looked up in the contacts' index
+    test, params = id_filter("contact_id", ids, store.dialect)
     people = {
         r["contact_id"]: r
         for r in store.rows(
-            "SELECT contact_id, account_id, attributes FROM contacts "
-            f"WHERE contact_id IN ({marks})",
-            ids,
+            f"SELECT contact_id, account_id, attributes FROM contacts WHERE {test}", params
         )
     }
+    reasons_of = RowReasons(model)
     alerts: list[dict[str, Any]] = []
     rows: list[Sequence[Any]] = []
     for change in moved:
         row = scored.get(change.contact_id)
         reasons: list[dict[str, Any]] = []
         if row is not None:
-            positive, negative = from_row(model, row).reasons(3)
+            positive, negative = reasons_of(row, 3)
             reasons = [
                 {"rule": r.rule_id, "points": r.points, "why": r.happened}
                 for r in [*positive, *negative]

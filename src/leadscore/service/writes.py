@@ -33,17 +33,16 @@ class Writes:
         self.known_contacts: set[str] = set()
 
     def existing(self, store: Store, table: str, key: str, ids: Sequence[str]) -> set[str]:
-        from leadscore.scoring.slices import CHUNK, id_list
+        from leadscore.scoring.slices import id_filter
 
         wanted = sorted(set(ids))
-        if exclusive(store) and len(wanted) <= CHUNK:
-            # DuckDB scans the whole table for a semi-join with a bound list, but looks a list
-            # of literals up in the key's index (leadscore.scoring.slices); past a few hundred
-            # ids, one scan costs less than the lookups
-            test = id_list(key, wanted, store.dialect)
-            return {str(r[key]) for r in store.rows(f"SELECT {key} FROM {table} WHERE {test}")}
-        sql = f"SELECT {key} FROM {table} WHERE {key} IN {IN_LIST}"
-        return {str(r[key]) for r in store.rows(sql, [wanted])}
+        if exclusive(store):
+            # DuckDB scans the whole table for a semi-join with a bound list, but looks a few
+            # hundred literals up in the key's index
+            test, params = id_filter(key, wanted, store.dialect)
+        else:
+            test, params = f"{key} IN {IN_LIST}", [wanted]
+        return {str(r[key]) for r in store.rows(f"SELECT {key} FROM {table} WHERE {test}", params)}
 
     def warm(self, store: Store) -> None:
         """Remember every contact id of an exclusive store that holds at most

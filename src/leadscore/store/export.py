@@ -151,18 +151,19 @@ def _rows(
     store: DuckStore, model: Model, entity: str, sql: str, params: list[Any]
 ) -> Iterator[dict[str, Any]]:
     from leadscore.compile.naming import score_col
-    from leadscore.scoring.breakdown import from_row, reasons_text
+    from leadscore.scoring.breakdown import RowReasons, reasons_text
     from leadscore.timeutil import iso
 
     section = model.sections()[entity]
     key = KEYS[entity]
+    reasons_of = RowReasons(model, entity)
     cursor = store.con.execute(sql, params)
     names = [d[0] for d in cursor.description or []]
     while batch := cursor.fetchmany(FETCH_ROWS):
         for values in batch:
             row = dict(zip(names, values, strict=True))
             try:
-                reasons = reasons_text(from_row(model, row, entity))
+                reasons = reasons_text(reasons_of(row))
             except KeyError as exc:
                 raise LeadscoreError(
                     f"the stored scores lack the column {exc} of model '{model.name}' (the model "
