@@ -267,7 +267,7 @@ def test_scores_of_another_model(store: DuckStore, tmp_path: Path) -> None:
 def test_a_failure_midway_leaves_no_file_and_keeps_the_old_one(
     store: DuckStore, tmp_path: Path
 ) -> None:
-    # same name, one rule more: the stored scores lack its columns, found while writing rows
+    # same name, one rule more: the stored scores lack its columns, found before any row
     text = example_model_path().read_text(encoding="utf-8")
     changed = load_model_text(
         text.replace(
@@ -277,7 +277,7 @@ def test_a_failure_midway_leaves_no_file_and_keeps_the_old_one(
         )
     )
     path = tmp_path / "leads.parquet"
-    with pytest.raises(LeadscoreError, match="run leadscore score again"):
+    with pytest.raises(LeadscoreError, match=r"lack the column 'r_podcast__points'.*score again"):
         export_scores(store, changed, path)
     assert list(tmp_path.iterdir()) == []
     path = tmp_path / "leads.csv"

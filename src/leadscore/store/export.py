@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import functools
 import gzip
 import json
 import os
@@ -108,6 +109,32 @@ def score_name(name: str) -> str:
     return f"score_{name}" if name in FIXED else name
 
 
+def _columns(store: DuckStore, model: Model, entity: str, table: str) -> list[str]:
+    """The stored columns an export reads (not the rules' other state: kept times, periods);
+    an error naming the first one missing when the model changed since the scores were
+    written."""
+    from leadscore.compile.naming import rule_col, score_col
+    from leadscore.scoring.breakdown import RULE_PARTS
+
+    section = model.sections()[entity]
+    needed = [KEYS[entity], "total", *(score_col(name) for name in section.scores)]
+    needed += [
+        rule_col(r.id, part)
+        for s in section.scores.values()
+        for r in s.rules
+        for part in RULE_PARTS
+    ]
+    present = set(store.columns(table))
+    for column in needed:
+        if column not in present:
+            raise LeadscoreError(
+                f"the stored scores lack the column '{column}' of model '{model.name}' (the "
+                "model changed since the last run); run leadscore score again"
+            )
+    optional = ["account_id", "grade", "stage", "matrix", "as_of_us", "model_name"]
+    return needed + [c for c in optional if c in present]
+
+
 def _query(
     store: DuckStore,
     model: Model,
@@ -127,6 +154,7 @@ def _query(
             "run leadscore score again"
         )
     key = KEYS[entity]
+    picked = ", ".join(f"s.{c}" for c in _columns(store, model, entity, table))
     email = (
         ", json_extract_string(c.attributes, '$.email') AS _email" if entity == "contacts" else ""
     )
@@ -141,7 +169,7 @@ def _query(
         clauses.append("s.total >= ?")
         params.append(float(min_score))
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-    sql = f"SELECT s.*{email} FROM {table} s{join}{where} ORDER BY s.total DESC, s.{key}"
+    sql = f"SELECT {picked}{email} FROM {table} s{join}{where} ORDER BY s.total DESC, s.{key}"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     return sql, params
@@ -157,6 +185,7 @@ def _rows(
     section = model.sections()[entity]
     key = KEYS[entity]
     reasons_of = RowReasons(model, entity)
+    as_of_text = functools.lru_cache(maxsize=64)(iso)  # most rows share a run's time
     cursor = store.con.execute(sql, params)
     names = [d[0] for d in cursor.description or []]
     while batch := cursor.fetchmany(FETCH_ROWS):
@@ -182,7 +211,8 @@ def _rows(
             if section.matrix is not None:
                 out["matrix"] = row.get("matrix")
             out["reasons"] = reasons
-            out["as_of"] = iso(int(row["as_of_us"])) if row.get("as_of_us") is not None else None
+            as_of = row.get("as_of_us")
+            out["as_of"] = as_of_text(int(as_of)) if as_of is not None else None
             out["model"] = row.get("model_name")
             yield out
 
