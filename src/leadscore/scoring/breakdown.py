@@ -139,19 +139,7 @@ def from_row(model: Model, row: dict[str, Any], entity: str = "contacts") -> Bre
     section = section_for(model, entity)
     scores = []
     for name, score in section.scores.items():
-        lines = [
-            RuleLine(
-                rule_id=rule.id,
-                score=name,
-                kind=rule.kind,
-                points=float(row[rule_col(rule.id, "points")]),
-                matched=int(row[rule_col(rule.id, "matched")]),
-                counted=int(row[rule_col(rule.id, "counted")]),
-                weight=float(row[rule_col(rule.id, "weight")]),
-                rule=rule,
-            )
-            for rule in score.rules
-        ]
+        lines = [RuleColumns.of(name, rule).line(row) for rule in score.rules]
         scores.append(
             ScoreLine(
                 name=name,
@@ -179,13 +167,36 @@ def from_row(model: Model, row: dict[str, Any], entity: str = "contacts") -> Bre
 
 
 @dataclass(frozen=True)
-class _RuleColumns:
+class RuleColumns:
+    """A rule's stored columns that its breakdown line reads, and that line from a row."""
+
     score: str
     rule: Any
     points: str
     matched: str
     counted: str
     weight: str
+
+    @classmethod
+    def of(cls, score: str, rule: Any) -> RuleColumns:
+        return cls(score, rule, *(rule_col(rule.id, part) for part in RULE_PARTS))
+
+    @property
+    def names(self) -> tuple[str, str, str, str]:
+        return self.points, self.matched, self.counted, self.weight
+
+    def line(self, row: dict[str, Any], points: float | None = None) -> RuleLine:
+        """The rule's line of ``row`` (``points``: the row's points, when already read)."""
+        return RuleLine(
+            rule_id=self.rule.id,
+            score=self.score,
+            kind=self.rule.kind,
+            points=float(row[self.points]) if points is None else points,
+            matched=int(row[self.matched]),
+            counted=int(row[self.counted]),
+            weight=float(row[self.weight]),
+            rule=self.rule,
+        )
 
 
 class RowReasons:
@@ -195,33 +206,20 @@ class RowReasons:
 
     def __init__(self, model: Model, entity: str = "contacts"):
         section = section_for(model, entity)
-        self._rules = [
-            _RuleColumns(name, rule, *(rule_col(rule.id, part) for part in RULE_PARTS))
+        self.rules = [
+            RuleColumns.of(name, rule)
             for name, score in section.scores.items()
             for rule in score.rules
         ]
 
     def __call__(self, row: dict[str, Any], n: int = 3) -> tuple[list[RuleLine], list[RuleLine]]:
-        points = [float(row[c.points]) for c in self._rules]
+        points = [float(row[c.points]) for c in self.rules]
         # sorted() is stable: ties keep the rules' order, as Breakdown.reasons does
         positive = sorted((i for i, p in enumerate(points) if p > 0), key=lambda i: -points[i])
         negative = sorted((i for i, p in enumerate(points) if p < 0), key=lambda i: points[i])
         return (
-            [self._line(row, i, points[i]) for i in positive[:n]],
-            [self._line(row, i, points[i]) for i in negative[:n]],
-        )
-
-    def _line(self, row: dict[str, Any], i: int, points: float) -> RuleLine:
-        c = self._rules[i]
-        return RuleLine(
-            rule_id=c.rule.id,
-            score=c.score,
-            kind=c.rule.kind,
-            points=points,
-            matched=int(row[c.matched]),
-            counted=int(row[c.counted]),
-            weight=float(row[c.weight]),
-            rule=c.rule,
+            [self.rules[i].line(row, points[i]) for i in positive[:n]],
+            [self.rules[i].line(row, points[i]) for i in negative[:n]],
         )
 
 

@@ -27,6 +27,7 @@ from leadscore.store.schema import SCORE_TABLES
 
 if TYPE_CHECKING:
     from leadscore.model.spec import EntitySection, Model
+    from leadscore.scoring.breakdown import RowReasons
     from leadscore.store.duckdb_store import DuckStore
 
 EXPORT_FORMATS = ("csv", "jsonl", "parquet")
@@ -109,21 +110,17 @@ def score_name(name: str) -> str:
     return f"score_{name}" if name in FIXED else name
 
 
-def _columns(store: DuckStore, model: Model, entity: str, table: str) -> list[str]:
+def _columns(
+    store: DuckStore, model: Model, entity: str, table: str, reasons_of: RowReasons
+) -> list[str]:
     """The stored columns an export reads (not the rules' other state: kept times, periods);
     an error naming the first one missing when the model changed since the scores were
     written."""
-    from leadscore.compile.naming import rule_col, score_col
-    from leadscore.scoring.breakdown import RULE_PARTS
+    from leadscore.compile.naming import score_col
 
     section = model.sections()[entity]
     needed = [KEYS[entity], "total", *(score_col(name) for name in section.scores)]
-    needed += [
-        rule_col(r.id, part)
-        for s in section.scores.values()
-        for r in s.rules
-        for part in RULE_PARTS
-    ]
+    needed += [name for rule in reasons_of.rules for name in rule.names]
     present = set(store.columns(table))
     for column in needed:
         if column not in present:
@@ -143,6 +140,7 @@ def _query(
     stage: Sequence[str] | None,
     min_score: float | None,
     limit: int | None,
+    reasons_of: RowReasons,
 ) -> tuple[str, list[Any]]:
     table = SCORE_TABLES[entity]
     if not store.has_table(table):
@@ -154,7 +152,7 @@ def _query(
             "run leadscore score again"
         )
     key = KEYS[entity]
-    picked = ", ".join(f"s.{c}" for c in _columns(store, model, entity, table))
+    picked = ", ".join(f"s.{c}" for c in _columns(store, model, entity, table, reasons_of))
     email = (
         ", json_extract_string(c.attributes, '$.email') AS _email" if entity == "contacts" else ""
     )
@@ -176,15 +174,19 @@ def _query(
 
 
 def _rows(
-    store: DuckStore, model: Model, entity: str, sql: str, params: list[Any]
+    store: DuckStore,
+    model: Model,
+    entity: str,
+    sql: str,
+    params: list[Any],
+    reasons_of: RowReasons,
 ) -> Iterator[dict[str, Any]]:
     from leadscore.compile.naming import score_col
-    from leadscore.scoring.breakdown import RowReasons, reasons_text
+    from leadscore.scoring.breakdown import reasons_text
     from leadscore.timeutil import iso
 
     section = model.sections()[entity]
     key = KEYS[entity]
-    reasons_of = RowReasons(model, entity)
     as_of_text = functools.lru_cache(maxsize=64)(iso)  # most rows share a run's time
     cursor = store.con.execute(sql, params)
     names = [d[0] for d in cursor.description or []]
@@ -246,9 +248,12 @@ def export_scores(
         raise LeadscoreError(f"limit must be 0 or more (got {limit})")
     if not target.parent.is_dir():
         raise LeadscoreError(f"cannot write {target}: the folder {target.parent} does not exist")
-    sql, params = _query(store, model, entity, grade, stage, min_score, limit)
+    from leadscore.scoring.breakdown import RowReasons
+
+    reasons_of = RowReasons(model, entity)  # the rules' columns, read and explained
+    sql, params = _query(store, model, entity, grade, stage, min_score, limit, reasons_of)
     columns = output_columns(model, entity)
-    rows = _rows(store, model, entity, sql, params)
+    rows = _rows(store, model, entity, sql, params, reasons_of)
     with _atomic(target) as temp:
         if chosen == "parquet":
             return _write_parquet(temp, columns, rows, model, entity)
