@@ -142,5 +142,9 @@ def create_app(
     from leadscore import web  # the web app for people: /leads, /login, /static (docs/web.md)
 
     web.install(app)
+    if settings.fast_events:  # outermost: the common single event skips the stack below
+        from leadscore.service.api.fast_events import FastEvents
+
+        app.add_middleware(FastEvents, path=f"{API_PREFIX}/events", limit=settings.max_body_bytes)
     app.openapi = _openapi(app, settings)  # type: ignore[method-assign]
     return app

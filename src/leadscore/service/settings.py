@@ -46,4 +46,6 @@ class ServiceSettings:
     max_body_bytes: int = 10 * 1024 * 1024
     max_batch_items: int = 10_000
     access_log: bool = True  # one log line per request (uvicorn's access log)
+    # the common single event answered without FastAPI's routing (api/fast_events.py)
+    fast_events: bool = True
     runtime: RuntimeSettings = field(default_factory=RuntimeSettings)

@@ -91,6 +91,12 @@ def _respond(
     return JSONResponse(body(code, message, details), status_code=status, headers=headers)
 
 
+def response(error: ApiError) -> JSONResponse:
+    """The response for ``error`` (a 401 names the scheme to use)."""
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    return _respond(error.status, error.code, error.message, error.details, headers)
+
+
 def _where(loc: Any) -> str:
     out = ""
     for part in loc or ():
@@ -119,8 +125,7 @@ def install(app: FastAPI) -> None:
 
     async def api_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, ApiError)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-        return _respond(exc.status, exc.code, exc.message, exc.details, headers)
+        return response(exc)
 
     async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)

@@ -1,0 +1,216 @@
+"""The single-event fast path (service/api/fast_events.py): it answers the common request as the
+route would, and hands everything else to the route with the body intact."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from leadscore.service.api.fast_events import FastEvents
+from leadscore.service.app import create_app
+from leadscore.service.runtime import Runtime
+from leadscore.store.duckdb_store import DuckStore
+from leadscore.timeutil import UNIT_US, iso
+from tests.service.api_fixtures import MAX_BODY, new_key, runtime_settings, settings
+from tests.service.conftest import MODEL, Clock
+
+PATH = "/api/v1/events"
+DAY = UNIT_US["d"]
+
+
+@pytest.fixture(name="duck_runtime")
+def duck_runtime_fixture(tmp_path: Path, clock: Clock) -> Iterator[Runtime]:
+    """A DuckDB workspace (the key ring remembers keys only there) with the contact ann."""
+    path = tmp_path / "ws.duckdb"
+    runtime = Runtime("w", lambda: DuckStore(path), runtime_settings(clock), seed_model=MODEL)
+    runtime.start()
+    from leadscore.records import Contact
+
+    runtime.upsert_contacts([Contact("ann", {"title": "VP"})])
+    yield runtime
+    runtime.stop()
+
+
+class Route:
+    """Stands for the FastAPI app below the middleware: records each body it is given."""
+
+    def __init__(self) -> None:
+        self.bodies: list[bytes] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        chunks = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        self.bodies.append(b"".join(chunks))
+        await send({"type": "http.response.start", "status": 299, "headers": []})
+        await send({"type": "http.response.body", "body": b"route"})
+
+
+def call(
+    app: Any,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    method: str = "POST",
+    path: str = PATH,
+    parts: int = 1,
+    length: bool = True,
+) -> tuple[Route, int, bytes]:
+    """Send one request through ``FastEvents`` over a recording route; ``parts`` splits the
+    body into that many messages."""
+    route = Route()
+    middleware = FastEvents(route, PATH, MAX_BODY)
+    raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+    if length:
+        raw.append((b"content-length", str(len(body)).encode()))
+    size = max(1, -(-len(body) // parts))
+    pieces = [body[i : i + size] for i in range(0, len(body), size)] or [b""]
+    messages = [
+        {"type": "http.request", "body": piece, "more_body": i < len(pieces) - 1}
+        for i, piece in enumerate(pieces)
+    ]
+    scope = {"type": "http", "method": method, "path": path, "headers": raw, "app": app}
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    asyncio.run(middleware(scope, receive, send))
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    content = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return route, status, content
+
+
+def _event(clock: Clock, **fields: Any) -> dict[str, Any]:
+    body = {"contact_id": "ann", "type": "demo_request", "ts": iso(clock.now - DAY)}
+    body.update(fields)
+    return body
+
+
+def test_the_common_request_is_answered_without_the_route(
+    duck_runtime: Runtime, clock: Clock
+) -> None:
+    app = create_app(settings(), {"w": duck_runtime})
+    _, key = new_key(duck_runtime)
+    bearer = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    # a key is remembered once the route found it valid; until then the route answers
+    route, status, _ = call(app, json.dumps(_event(clock, event_id="e0")).encode(), bearer)
+    assert (status, len(route.bodies)) == (299, 1)
+    assert app.state.keyring.workspace_of(key) == "w"
+
+    body = json.dumps(_event(clock, event_id="e1")).encode()
+    for headers, parts, expected in [
+        (bearer, 1, "accepted"),
+        (bearer, 3, "duplicate"),  # a body in several messages, read whole
+        ({"X-API-Key": key}, 1, "duplicate"),  # no content type is read as JSON, as FastAPI does
+        ({"authorization": f"bearer  {key} "}, 1, "duplicate"),
+    ]:
+        route, status, content = call(app, body, headers, parts=parts)
+        assert route.bodies == [], headers
+        assert (status, json.loads(content)) == (200, {"status": expected, "event_id": "e1"})
+    with duck_runtime.reader() as store:
+        assert store.rows("SELECT event_id, contact_id FROM events") == [
+            {"event_id": "e1", "contact_id": "ann"}
+        ]
+
+    # an event the writer refuses gets the route's own error, and nothing is written
+    unknown = json.dumps(_event(clock, event_id="e2", contact_id="nobody")).encode()
+    route, status, content = call(app, unknown, bearer)
+    assert route.bodies == []
+    expected = TestClient(replace_fast(app, duck_runtime)).post(
+        PATH, content=unknown, headers=bearer
+    )
+    assert (status, json.loads(content)) == (422, expected.json())
+    assert expected.json()["error"]["code"] == "rejected"
+    with duck_runtime.reader() as store:
+        assert store.scalar("SELECT count(*) FROM events") == 1
+
+
+def replace_fast(app: Any, runtime: Runtime) -> Any:
+    """An app over the same runtime without the fast path (the route answers everything)."""
+    return create_app(replace(app.state.settings, fast_events=False), {"w": runtime})
+
+
+def test_everything_unusual_goes_to_the_route_with_its_body(
+    duck_runtime: Runtime, clock: Clock
+) -> None:
+    app = create_app(settings(), {"w": duck_runtime})
+    _, key = new_key(duck_runtime)
+    assert app.state.keyring.workspace_of(key) == "w"  # remembered
+    _, fresh = new_key(duck_runtime, "never used")  # valid, but not remembered yet
+    good = {"Authorization": f"Bearer {key}"}
+    event = json.dumps(_event(clock, event_id="x1")).encode()
+    future = json.dumps(_event(clock, ts=iso(clock.now + 2 * DAY))).encode()
+    cases: list[tuple[str, bytes, dict[str, str], dict[str, Any]]] = [
+        ("no key", event, {}, {}),
+        ("a wrong key", event, {"Authorization": f"Bearer {key}x"}, {}),
+        ("a key not remembered yet", event, {"X-API-Key": fresh}, {}),
+        ("another scheme", event, {"Authorization": f"Basic {key}"}, {}),
+        ("another content type", event, {**good, "Content-Type": "text/plain"}, {}),
+        ("a JSON subtype", event, {**good, "Content-Type": "application/merge+json"}, {}),
+        ("no declared length", event, good, {"length": False}),
+        ("a body over the limit", b" " * (MAX_BODY + 1), good, {}),
+        ("malformed JSON", b'{"contact_id": ', good, {}),
+        ("a list", b"[]", good, {}),
+        ("an unknown field", json.dumps(_event(clock, colour="red")).encode(), good, {}),
+        ("a refused value", json.dumps(_event(clock, ts="last tuesday")).encode(), good, {}),
+        ("a future time", future, good, {}),
+        ("another method", event, good, {"method": "PUT"}),
+        ("the batch route", event, good, {"path": PATH + "/batch"}),
+    ]
+    for what, body, headers, options in cases:
+        route, status, content = call(app, body, headers, parts=2, **options)
+        assert (status, content, route.bodies) == (299, b"route", [body]), what
+    with duck_runtime.reader() as store:
+        assert store.scalar("SELECT count(*) FROM events") == 0
+
+
+def test_answers_match_the_route_alone(duck_runtime: Runtime, clock: Clock) -> None:
+    """The same requests through the app with and without the fast path: same statuses,
+    bodies and headers (each app sends its own ids, of the same length)."""
+    _, key = new_key(duck_runtime)
+    headers = {"Authorization": f"Bearer {key}"}
+    apps = {
+        "fast": create_app(settings(), {"w": duck_runtime}),
+        "slow": create_app(replace(settings(), fast_events=False), {"w": duck_runtime}),
+    }
+    requests = [
+        _event(clock, event_id="{}-1"),
+        _event(clock, event_id="{}-1", type="page_view"),
+        _event(clock, event_id="{}-2", properties={"url": "/pricing", "n": 1.5}),
+        _event(clock, event_id="{}-3", contact_id="nobody"),
+        _event(clock, event_id="{}-4", ts=iso(clock.now + 2 * DAY)),
+        _event(clock, event_id="{}-5", colour="red"),
+        _event(clock, event_id="{}-" + "x" * 200),
+    ]
+    answers: dict[str, list[tuple[int, str, str | None, Any]]] = {}
+    for name, app in apps.items():
+        with TestClient(app) as client:
+            answers[name] = []
+            for request in requests:
+                body = json.loads(json.dumps(request).replace("{}", name))
+                response = client.post(PATH, json=body, headers=headers)
+                text = response.text.replace(name, "{}")
+                answers[name].append(
+                    (
+                        response.status_code,
+                        response.headers["content-type"],
+                        response.headers.get("www-authenticate"),
+                        json.loads(text),
+                    )
+                )
+    assert answers["fast"] == answers["slow"]
+    assert [a[0] for a in answers["fast"]] == [200, 200, 200, 422, 422, 422, 422]
