@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,26 +14,21 @@ from fastapi.testclient import TestClient
 from leadscore.service.api.fast_events import FastEvents
 from leadscore.service.app import create_app
 from leadscore.service.runtime import Runtime
-from leadscore.store.duckdb_store import DuckStore
 from leadscore.timeutil import UNIT_US, iso
-from tests.service.api_fixtures import MAX_BODY, new_key, runtime_settings, settings
-from tests.service.conftest import MODEL, Clock
+from tests.service.api_fixtures import MAX_BODY, new_key, settings
+from tests.service.conftest import Clock
 
 PATH = "/api/v1/events"
 DAY = UNIT_US["d"]
 
 
-@pytest.fixture(name="duck_runtime")
-def duck_runtime_fixture(tmp_path: Path, clock: Clock) -> Iterator[Runtime]:
-    """A DuckDB workspace (the key ring remembers keys only there) with the contact ann."""
-    path = tmp_path / "ws.duckdb"
-    runtime = Runtime("w", lambda: DuckStore(path), runtime_settings(clock), seed_model=MODEL)
-    runtime.start()
+@pytest.fixture(name="ann_runtime")
+def ann_runtime_fixture(runtime: Runtime) -> Runtime:
+    """The ``runtime`` fixture (DuckDB and PostgreSQL) with the contact ann."""
     from leadscore.records import Contact
 
     runtime.upsert_contacts([Contact("ann", {"title": "VP"})])
-    yield runtime
-    runtime.stop()
+    return runtime
 
 
 class Route:
@@ -101,19 +94,14 @@ def _event(clock: Clock, **fields: Any) -> dict[str, Any]:
 
 
 def test_the_common_request_is_answered_without_the_route(
-    duck_runtime: Runtime, clock: Clock
+    ann_runtime: Runtime, clock: Clock
 ) -> None:
-    app = create_app(settings(), {"w": duck_runtime})
-    _, key = new_key(duck_runtime)
+    app = create_app(settings(), {ann_runtime.name: ann_runtime})
+    _, key = new_key(ann_runtime)
     bearer = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
-    # a key is remembered once the route found it valid; until then the route answers
-    route, status, _ = call(app, json.dumps(_event(clock, event_id="e0")).encode(), bearer)
-    assert (status, len(route.bodies)) == (299, 1)
-    assert app.state.keyring.workspace_of(key) == "w"
-
     body = json.dumps(_event(clock, event_id="e1")).encode()
     for headers, parts, expected in [
-        (bearer, 1, "accepted"),
+        (bearer, 1, "accepted"),  # a key never used yet is read (then remembered on DuckDB)
         (bearer, 3, "duplicate"),  # a body in several messages, read whole
         ({"X-API-Key": key}, 1, "duplicate"),  # no content type is read as JSON, as FastAPI does
         ({"authorization": f"bearer  {key} "}, 1, "duplicate"),
@@ -121,7 +109,7 @@ def test_the_common_request_is_answered_without_the_route(
         route, status, content = call(app, body, headers, parts=parts)
         assert route.bodies == [], headers
         assert (status, json.loads(content)) == (200, {"status": expected, "event_id": "e1"})
-    with duck_runtime.reader() as store:
+    with ann_runtime.reader() as store:
         assert store.rows("SELECT event_id, contact_id FROM events") == [
             {"event_id": "e1", "contact_id": "ann"}
         ]
@@ -130,34 +118,31 @@ def test_the_common_request_is_answered_without_the_route(
     unknown = json.dumps(_event(clock, event_id="e2", contact_id="nobody")).encode()
     route, status, content = call(app, unknown, bearer)
     assert route.bodies == []
-    expected = TestClient(replace_fast(app, duck_runtime)).post(
+    expected = TestClient(replace_fast(app, ann_runtime)).post(
         PATH, content=unknown, headers=bearer
     )
     assert (status, json.loads(content)) == (422, expected.json())
     assert expected.json()["error"]["code"] == "rejected"
-    with duck_runtime.reader() as store:
+    with ann_runtime.reader() as store:
         assert store.scalar("SELECT count(*) FROM events") == 1
 
 
 def replace_fast(app: Any, runtime: Runtime) -> Any:
     """An app over the same runtime without the fast path (the route answers everything)."""
-    return create_app(replace(app.state.settings, fast_events=False), {"w": runtime})
+    return create_app(replace(app.state.settings, fast_events=False), {runtime.name: runtime})
 
 
 def test_everything_unusual_goes_to_the_route_with_its_body(
-    duck_runtime: Runtime, clock: Clock
+    ann_runtime: Runtime, clock: Clock
 ) -> None:
-    app = create_app(settings(), {"w": duck_runtime})
-    _, key = new_key(duck_runtime)
-    assert app.state.keyring.workspace_of(key) == "w"  # remembered
-    _, fresh = new_key(duck_runtime, "never used")  # valid, but not remembered yet
+    app = create_app(settings(), {ann_runtime.name: ann_runtime})
+    _, key = new_key(ann_runtime)
     good = {"Authorization": f"Bearer {key}"}
     event = json.dumps(_event(clock, event_id="x1")).encode()
     future = json.dumps(_event(clock, ts=iso(clock.now + 2 * DAY))).encode()
     cases: list[tuple[str, bytes, dict[str, str], dict[str, Any]]] = [
         ("no key", event, {}, {}),
         ("a wrong key", event, {"Authorization": f"Bearer {key}x"}, {}),
-        ("a key not remembered yet", event, {"X-API-Key": fresh}, {}),
         ("another scheme", event, {"Authorization": f"Basic {key}"}, {}),
         ("another content type", event, {**good, "Content-Type": "text/plain"}, {}),
         ("a JSON subtype", event, {**good, "Content-Type": "application/merge+json"}, {}),
@@ -174,18 +159,18 @@ def test_everything_unusual_goes_to_the_route_with_its_body(
     for what, body, headers, options in cases:
         route, status, content = call(app, body, headers, parts=2, **options)
         assert (status, content, route.bodies) == (299, b"route", [body]), what
-    with duck_runtime.reader() as store:
+    with ann_runtime.reader() as store:
         assert store.scalar("SELECT count(*) FROM events") == 0
 
 
-def test_answers_match_the_route_alone(duck_runtime: Runtime, clock: Clock) -> None:
+def test_answers_match_the_route_alone(ann_runtime: Runtime, clock: Clock) -> None:
     """The same requests through the app with and without the fast path: same statuses,
     bodies and headers (each app sends its own ids, of the same length)."""
-    _, key = new_key(duck_runtime)
+    _, key = new_key(ann_runtime)
     headers = {"Authorization": f"Bearer {key}"}
     apps = {
-        "fast": create_app(settings(), {"w": duck_runtime}),
-        "slow": create_app(replace(settings(), fast_events=False), {"w": duck_runtime}),
+        "fast": create_app(settings(), {ann_runtime.name: ann_runtime}),
+        "slow": create_app(replace(settings(), fast_events=False), {ann_runtime.name: ann_runtime}),
     }
     requests = [
         _event(clock, event_id="{}-1"),

@@ -2,19 +2,19 @@
 middleware when nothing about the request is unusual, without FastAPI's routing, dependency
 solving and inner middleware (most of the event loop's time per single event).
 
-It answers exactly the common case: a JSON body of a declared length within the size limit, an
-API key the key ring remembers (:meth:`~leadscore.service.auth.KeyRing.remembered`), an event
-that passes the route's schema (:class:`~leadscore.service.schemas.events.EventIn`, validated
+It answers exactly the common case: a JSON body of a declared length within the size limit, a
+valid API key (remembered by the key ring, or read as the route reads it), an event that passes
+the route's schema (:class:`~leadscore.service.schemas.events.EventIn`, validated
 from ``json.loads`` as FastAPI does) and the import rules. It then does what the route does: the
 durable commit, awaited on the event loop, and the route's answer (``{"status", "event_id"}``, or
 the route's own 422 when the writer refuses the event).
 
-Everything else goes on to the FastAPI route with the body replayed, untouched: a missing,
-unknown or unremembered key, another content type, a chunked or oversized body, a body the
+Everything else goes on to the FastAPI route with the body replayed, untouched: a missing or
+invalid key, another content type, a chunked or oversized body, a body the
 schema or the import rules refuse, and a write that failed (a stop, a database fault). The route
 is what the OpenAPI document describes and what answers every error; a write the fast path
 submitted and that failed wrote nothing, and the route submits it again (events are idempotent
-by ``event_id``).
+by ``event_id``). A well-formed key that is not valid is read twice, here and by the route.
 """
 
 from __future__ import annotations
@@ -76,9 +76,14 @@ async def _answer(scope: Scope, headers: dict[bytes, bytes], body: bytes) -> Res
     from leadscore.store.imports.rows import event_from_fields
 
     state: Any = scope["app"].state
-    name = state.keyring.remembered(_key(headers))
+    key = _key(headers)
+    name = state.keyring.remembered(key)
+    if name is None and key:  # a key to read: as the route does, on a worker thread
+        from starlette.concurrency import run_in_threadpool
+
+        name = await run_in_threadpool(state.keyring.workspace_of, key)
     if name is None:
-        return None
+        return None  # the route answers 401 (and logs the refusal)
     runtime = state.runtimes[name]
     try:
         fields = EventIn.model_validate(json.loads(body)).as_fields()
