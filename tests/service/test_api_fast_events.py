@@ -58,9 +58,10 @@ def call(
     path: str = PATH,
     parts: int = 1,
     length: bool = True,
+    gone: bool = False,
 ) -> tuple[Route, int, bytes]:
     """Send one request through ``FastEvents`` over a recording route; ``parts`` splits the
-    body into that many messages."""
+    body into that many messages; ``gone``: the client goes away before the last one."""
     route = Route()
     middleware = FastEvents(route, PATH, MAX_BODY)
     raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
@@ -72,6 +73,8 @@ def call(
         {"type": "http.request", "body": piece, "more_body": i < len(pieces) - 1}
         for i, piece in enumerate(pieces)
     ]
+    if gone:
+        messages.pop()
     scope = {"type": "http", "method": method, "path": path, "headers": raw, "app": app}
     sent: list[dict[str, Any]] = []
 
@@ -159,6 +162,9 @@ def test_everything_unusual_goes_to_the_route_with_its_body(
     for what, body, headers, options in cases:
         route, status, content = call(app, body, headers, parts=2, **options)
         assert (status, content, route.bodies) == (299, b"route", [body]), what
+    # a client that goes away mid-body: the route gets what came, and the disconnect
+    route, status, _ = call(app, event, good, parts=2, gone=True)
+    assert (status, route.bodies) == (299, [event[: -(-len(event) // 2)]])
     with ann_runtime.reader() as store:
         assert store.scalar("SELECT count(*) FROM events") == 0
 
