@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leadscore.store.imports import rows
 from leadscore.store.imports.rows import (
@@ -330,3 +332,39 @@ def test_missing_values() -> None:
     present: list[Any] = [0, "0", False, [], {}]
     assert [rows.is_missing(v) for v in missing] == [True] * len(missing)
     assert [rows.is_missing(v) for v in present] == [False] * len(present)
+
+
+_TEXT = st.text(
+    alphabet=st.characters(codec=None, min_codepoint=0, max_codepoint=0x10FFFF), max_size=6
+) | st.sampled_from(["", " ", "\x00", "\ud800", "x" * 200, "y" * 201, "a.b"])
+_SCALARS = _TEXT | st.none() | st.integers() | st.floats() | st.booleans()
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.dictionaries(
+        _TEXT,
+        _SCALARS | st.dictionaries(_TEXT, _SCALARS, max_size=2) | st.lists(_TEXT, max_size=2),
+        max_size=4,
+    )
+)
+def test_flat_properties_take_the_short_way_only_when_it_gives_the_same(
+    values: dict[str, Any],
+) -> None:
+    """Plain text properties are kept as they are; anything else is flattened and checked:
+    the result (or the refusal) is the same either way."""
+    from leadscore.store.imports import fields
+    from leadscore.values import ValueFormatError, flatten
+
+    try:
+        expected: Any = flatten(fields._clean(values))
+    except ValueFormatError as exc:
+        expected = ("refused", str(exc))
+    try:
+        got: Any = fields._flat("properties", values)
+    except RowError as exc:
+        got = ("refused", exc.reason)
+    assert got == expected
+    if fields._plain_texts(values):
+        assert got == values
+        assert list(got) == list(values)

@@ -262,10 +262,29 @@ def _clean(value: Any) -> Any:
 
 
 def _flat(field: str, values: Mapping[str, Any]) -> dict[str, str]:
+    if _plain_texts(values):  # the common case: nothing to drop, flatten or convert
+        return dict(values)
     try:
         return flatten(_clean(values))
     except ValueFormatError as exc:
         raise RowError(field, values, str(exc)) from None
+
+
+def _plain_texts(values: Mapping[str, Any]) -> bool:
+    """Whether flattening ``values`` keeps them as they are: every key text of 1 to
+    ``MAX_KEY_LENGTH`` characters, every value text that is not blank, has no NUL and encodes
+    to UTF-8."""
+    for key, value in values.items():
+        if type(key) is not str or type(value) is not str or not 0 < len(key) <= MAX_KEY_LENGTH:
+            return False
+        if value.isspace() or not value or "\x00" in value:
+            return False
+        if not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return False
+    return True
 
 
 def bag(fields: Mapping[str, Any], nested: str, own: frozenset[str]) -> dict[str, str]:
