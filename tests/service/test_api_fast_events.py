@@ -153,6 +153,7 @@ def test_everything_unusual_goes_to_the_route_with_its_body(
         ("a body over the limit", b" " * (MAX_BODY + 1), good, {}),
         ("malformed JSON", b'{"contact_id": ', good, {}),
         ("a list", b"[]", good, {}),
+        ("JSON nested too deeply to parse", b"[" * 30_000 + b"]" * 30_000, good, {}),
         ("an unknown field", json.dumps(_event(clock, colour="red")).encode(), good, {}),
         ("a refused value", json.dumps(_event(clock, ts="last tuesday")).encode(), good, {}),
         ("a future time", future, good, {}),

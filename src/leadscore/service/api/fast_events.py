@@ -67,12 +67,10 @@ class FastEvents:
 
 async def _answer(scope: Scope, headers: dict[bytes, bytes], body: bytes) -> Response | None:
     """The route's response to this request, or ``None`` when the route must answer it."""
-    from pydantic import ValidationError
     from starlette.responses import JSONResponse
 
     from leadscore.service.api.errors import rejected, response
     from leadscore.service.schemas.events import EventIn
-    from leadscore.store.imports.fields import RowError
     from leadscore.store.imports.rows import event_from_fields
 
     state: Any = scope["app"].state
@@ -88,7 +86,7 @@ async def _answer(scope: Scope, headers: dict[bytes, bytes], body: bytes) -> Res
     try:
         fields = EventIn.model_validate(json.loads(body)).as_fields()
         event = event_from_fields(fields, runtime.settings.clock())
-    except (ValueError, ValidationError, RowError):
+    except Exception:  # malformed or too deeply nested JSON, a schema or value error
         return None  # the route answers with the error
     try:
         [result] = await runtime.ingest_events_async([event])
