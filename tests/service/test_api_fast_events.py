@@ -106,8 +106,12 @@ def test_the_common_request_is_answered_without_the_route(
     for headers, parts, expected in [
         (bearer, 1, "accepted"),  # a key never used yet is read (then remembered on DuckDB)
         (bearer, 3, "duplicate"),  # a body in several messages, read whole
-        ({"X-API-Key": key}, 1, "duplicate"),  # no content type is read as JSON, as FastAPI does
-        ({"authorization": f"bearer  {key} "}, 1, "duplicate"),
+        ({"X-API-Key": key, "Content-Type": "application/json"}, 1, "duplicate"),
+        (
+            {"authorization": f"bearer  {key} ", "content-type": "Application/JSON; charset=utf-8"},
+            1,
+            "duplicate",
+        ),
     ]:
         route, status, content = call(app, body, headers, parts=parts)
         assert route.bodies == [], headers
@@ -140,13 +144,14 @@ def test_everything_unusual_goes_to_the_route_with_its_body(
 ) -> None:
     app = create_app(settings(), {ann_runtime.name: ann_runtime})
     _, key = new_key(ann_runtime)
-    good = {"Authorization": f"Bearer {key}"}
+    good = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     event = json.dumps(_event(clock, event_id="x1")).encode()
     future = json.dumps(_event(clock, ts=iso(clock.now + 2 * DAY))).encode()
     cases: list[tuple[str, bytes, dict[str, str], dict[str, Any]]] = [
         ("no key", event, {}, {}),
         ("a wrong key", event, {"Authorization": f"Bearer {key}x"}, {}),
         ("another scheme", event, {"Authorization": f"Basic {key}"}, {}),
+        ("no content type", event, {"Authorization": f"Bearer {key}"}, {}),
         ("another content type", event, {**good, "Content-Type": "text/plain"}, {}),
         ("a JSON subtype", event, {**good, "Content-Type": "application/merge+json"}, {}),
         ("no declared length", event, good, {"length": False}),
@@ -179,22 +184,31 @@ def test_answers_match_the_route_alone(ann_runtime: Runtime, clock: Clock) -> No
         "fast": create_app(settings(), {ann_runtime.name: ann_runtime}),
         "slow": create_app(replace(settings(), fast_events=False), {ann_runtime.name: ann_runtime}),
     }
-    requests = [
-        _event(clock, event_id="{}-1"),
-        _event(clock, event_id="{}-1", type="page_view"),
-        _event(clock, event_id="{}-2", properties={"url": "/pricing", "n": 1.5}),
-        _event(clock, event_id="{}-3", contact_id="nobody"),
-        _event(clock, event_id="{}-4", ts=iso(clock.now + 2 * DAY)),
-        _event(clock, event_id="{}-5", colour="red"),
-        _event(clock, event_id="{}-" + "x" * 200),
+    wrong = {"Authorization": f"Bearer {key[:-2]}xx"}
+    # (event, headers, sent as JSON with its content type)
+    requests: list[tuple[dict[str, Any], dict[str, str], bool]] = [
+        (_event(clock, event_id="{}-1"), headers, True),
+        (_event(clock, event_id="{}-1", type="page_view"), headers, True),
+        (_event(clock, event_id="{}-2", properties={"url": "/pricing", "n": 1.5}), headers, True),
+        (_event(clock, event_id="{}-3", contact_id="nobody"), headers, True),
+        (_event(clock, event_id="{}-4", ts=iso(clock.now + 2 * DAY)), headers, True),
+        (_event(clock, event_id="{}-5", colour="red"), headers, True),
+        (_event(clock, event_id="{}-" + "x" * 200), headers, True),
+        (_event(clock, event_id="{}-6"), headers, False),  # no content type: not read as JSON
+        (_event(clock, event_id="{}-7"), wrong, True),
+        (_event(clock, event_id="{}-8"), {"X-API-Key": key}, True),
     ]
     answers: dict[str, list[tuple[int, str, str | None, Any]]] = {}
     for name, app in apps.items():
         with TestClient(app) as client:
             answers[name] = []
-            for request in requests:
+            for request, sent_headers, as_json in requests:
                 body = json.loads(json.dumps(request).replace("{}", name))
-                response = client.post(PATH, json=body, headers=headers)
+                if as_json:
+                    response = client.post(PATH, json=body, headers=sent_headers)
+                else:
+                    raw = json.dumps(body).encode()
+                    response = client.post(PATH, content=raw, headers=sent_headers)
                 text = response.text.replace(name, "{}")
                 answers[name].append(
                     (
@@ -205,4 +219,5 @@ def test_answers_match_the_route_alone(ann_runtime: Runtime, clock: Clock) -> No
                     )
                 )
     assert answers["fast"] == answers["slow"]
-    assert [a[0] for a in answers["fast"]] == [200, 200, 200, 422, 422, 422, 422]
+    statuses = [a[0] for a in answers["fast"]]
+    assert statuses == [200, 200, 200, 422, 422, 422, 422, 422, 401, 200]

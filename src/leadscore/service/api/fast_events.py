@@ -2,7 +2,8 @@
 middleware when nothing about the request is unusual, without FastAPI's routing, dependency
 solving and inner middleware (most of the event loop's time per single event).
 
-It answers exactly the common case: a JSON body of a declared length within the size limit, a
+It answers exactly the common case: a body declared ``application/json``, of a declared length
+within the size limit, a
 valid API key (remembered by the key ring, or read as the route reads it), an event that passes
 the route's schema (:class:`~leadscore.service.schemas.events.EventIn`, validated
 from ``json.loads`` as FastAPI does) and the import rules. It then does what the route does: the
@@ -10,7 +11,7 @@ durable commit, awaited on the event loop, and the route's answer (``{"status", 
 the route's own 422 when the writer refuses the event).
 
 Everything else goes on to the FastAPI route with the body replayed, untouched: a missing or
-invalid key, another content type, a chunked or oversized body, a body the
+invalid key, another content type or none, a chunked or oversized body, a body the
 schema or the import rules refuse, and a write that failed (a stop, a database fault). The route
 is what the OpenAPI document describes and what answers every error; a write the fast path
 submitted and that failed wrote nothing, and the route submits it again (events are idempotent
@@ -112,10 +113,11 @@ def _length(value: bytes | None) -> int | None:
 
 
 def _is_json(value: bytes | None) -> bool:
-    """A body FastAPI reads as JSON: no content type, or ``application/json`` (parameters
-    such as the charset allowed). Other JSON types go to the route."""
+    """A body declared ``application/json`` (parameters such as the charset allowed). Other
+    JSON types go to the route, and so does a body without a content type, which the route
+    does not read as JSON (FastAPI's strict content type, against cross-site requests)."""
     if value is None:
-        return True
+        return False
     return value.split(b";", 1)[0].strip().lower() == b"application/json"
 
 
