@@ -121,6 +121,22 @@ def test_infinite_attribute_is_refused_with_its_field() -> None:
     assert error.field == "revenue"
 
 
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [("a\x00b", "NUL character"), ("\ud800", "not valid Unicode")],
+)
+def test_text_that_cannot_be_stored_is_refused_as_a_field_or_nested(
+    value: str, reason: str
+) -> None:
+    """A CSV column and a key of the nested object are held to the same rules."""
+    for fields, field in [
+        ({"contact_id": "c1", "note": value}, "note"),
+        ({"contact_id": "c1", "attributes": {"note": value}}, "attributes"),
+    ]:
+        error = refused(contact_from_fields, fields)
+        assert (error.field, reason in error.reason) == (field, True), error
+
+
 # ids ------------------------------------------------------------------------------------------
 
 

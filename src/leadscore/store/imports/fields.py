@@ -272,18 +272,26 @@ def _flat(field: str, values: Mapping[str, Any]) -> dict[str, str]:
 
 def _plain_texts(values: Mapping[str, Any]) -> bool:
     """Whether flattening ``values`` keeps them as they are: every key text of 1 to
-    ``MAX_KEY_LENGTH`` characters, every value text that is not blank, has no NUL and encodes
-    to UTF-8."""
+    ``MAX_KEY_LENGTH`` characters, every value :func:`_plain_text`."""
     for key, value in values.items():
         if type(key) is not str or type(value) is not str or not 0 < len(key) <= MAX_KEY_LENGTH:
             return False
-        if value.isspace() or not value or "\x00" in value:
+        if not _plain_text(value):
             return False
-        if not value.isascii():
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError:
-                return False
+    return True
+
+
+def _plain_text(value: str) -> bool:
+    """Text stored as it is: not blank, without NUL, encodable as UTF-8 (what
+    :func:`leadscore.values.canonical_text` checks)."""
+    if not value or value.isspace() or "\x00" in value:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
     return True
 
 
@@ -305,9 +313,13 @@ def bag(fields: Mapping[str, Any], nested: str, own: frozenset[str]) -> dict[str
     for name, value in fields.items():
         if name in own:
             continue
-        if type(value) is str and type(name) is str and 0 < len(name) <= MAX_KEY_LENGTH:
-            if value and not value.isspace():  # the common case (CSV): stored as is
-                out[name] = value
+        if (
+            type(value) is str
+            and type(name) is str
+            and 0 < len(name) <= MAX_KEY_LENGTH
+            and _plain_text(value)
+        ):  # the common case (CSV): stored as is
+            out[name] = value
             continue
         if is_missing(value):
             continue
