@@ -96,10 +96,16 @@ def _event(clock: Clock, **fields: Any) -> dict[str, Any]:
     return body
 
 
+def app_over(runtime: Runtime, fast: bool = True) -> Any:
+    """The service's app over ``runtime``, with the fast path or without it (then the route
+    answers everything)."""
+    return create_app(replace(settings(), fast_events=fast), {runtime.name: runtime})
+
+
 def test_the_common_request_is_answered_without_the_route(
     ann_runtime: Runtime, clock: Clock
 ) -> None:
-    app = create_app(settings(), {ann_runtime.name: ann_runtime})
+    app = app_over(ann_runtime)
     _, key = new_key(ann_runtime)
     bearer = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     body = json.dumps(_event(clock, event_id="e1")).encode()
@@ -125,7 +131,7 @@ def test_the_common_request_is_answered_without_the_route(
     unknown = json.dumps(_event(clock, event_id="e2", contact_id="nobody")).encode()
     route, status, content = call(app, unknown, bearer)
     assert route.bodies == []
-    expected = TestClient(replace_fast(app, ann_runtime)).post(
+    expected = TestClient(app_over(ann_runtime, fast=False)).post(
         PATH, content=unknown, headers=bearer
     )
     assert (status, json.loads(content)) == (422, expected.json())
@@ -134,15 +140,10 @@ def test_the_common_request_is_answered_without_the_route(
         assert store.scalar("SELECT count(*) FROM events") == 1
 
 
-def replace_fast(app: Any, runtime: Runtime) -> Any:
-    """An app over the same runtime without the fast path (the route answers everything)."""
-    return create_app(replace(app.state.settings, fast_events=False), {runtime.name: runtime})
-
-
 def test_everything_unusual_goes_to_the_route_with_its_body(
     ann_runtime: Runtime, clock: Clock
 ) -> None:
-    app = create_app(settings(), {ann_runtime.name: ann_runtime})
+    app = app_over(ann_runtime)
     _, key = new_key(ann_runtime)
     good = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     event = json.dumps(_event(clock, event_id="x1")).encode()
@@ -181,8 +182,8 @@ def test_answers_match_the_route_alone(ann_runtime: Runtime, clock: Clock) -> No
     _, key = new_key(ann_runtime)
     headers = {"Authorization": f"Bearer {key}"}
     apps = {
-        "fast": create_app(settings(), {ann_runtime.name: ann_runtime}),
-        "slow": create_app(replace(settings(), fast_events=False), {ann_runtime.name: ann_runtime}),
+        "fast": app_over(ann_runtime),
+        "slow": app_over(ann_runtime, fast=False),
     }
     wrong = {"Authorization": f"Bearer {key[:-2]}xx"}
     # (event, headers, sent as JSON with its content type)

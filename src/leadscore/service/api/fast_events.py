@@ -124,14 +124,12 @@ def _is_json(value: bytes | None) -> bool:
 def _key(headers: dict[bytes, bytes]) -> str | None:
     """The API key as the route's security schemes read it: the credentials of an
     ``Authorization: Bearer`` header, else ``X-API-Key``."""
-    key: str | None = None
     authorization = headers.get(b"authorization", b"").decode("latin-1")
     scheme, _, credentials = authorization.partition(" ")
     if scheme and credentials.strip() and scheme.lower() == "bearer":
-        key = credentials.strip()
-    else:
-        key = headers.get(b"x-api-key", b"").decode("latin-1") or None
-    return key.strip() if key else None
+        return credentials.strip()
+    key = headers.get(b"x-api-key", b"").decode("latin-1").strip()
+    return key or None
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:
