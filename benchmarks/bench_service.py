@@ -5,6 +5,7 @@
         [--db postgresql://...] [--phases ingest,single,visible,refresh] [--repeat 3]
         [--batch-sizes 500,1000] [--batch-clients 4] [--connections 16] [--client-procs 2]
         [--duration 10] [--samples 200] [--refresh-contacts 1000000]
+        [--refresh-steps 1h,1h,1h,1d,1d,1d,7d]
 
 Phases (each repeated ``--repeat`` times, on a fresh copy of the workspace):
 
@@ -17,7 +18,8 @@ Phases (each repeated ``--repeat`` times, on a fresh copy of the workspace):
   it and moved; idle, then under a background batched load of ``--visible-load`` events/s.
 - refresh: a demo workspace of ``--refresh-contacts`` contacts, scored as of the demo's end by
   the runtime (a full recompute, timed as well), then brought forward in time by the runtime's
-  refresh (the timer's and POST /api/v1/rescore's work): 1 hour, 1 day and 7 days later.
+  refresh (the timer's and POST /api/v1/rescore's work), step after step: by default 1 hour
+  three times, 1 day three times, then 7 days (``--refresh-steps``; ``m``, ``h`` and ``d``).
 
 Before each measurement the script waits until the scorer has worked through what the previous
 one touched (an event on a fresh contact, waited for until its score moves: contacts are
@@ -56,6 +58,17 @@ from typing import Any
 API = "/api/v1"
 HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
+STEP_UNITS_US = {"m": 60_000_000, "h": HOUR_US, "d": DAY_US}
+
+
+def step_us(label: str) -> int:
+    """A refresh step's length: ``5m``, ``1h``, ``7d``..."""
+    unit = STEP_UNITS_US.get(label[-1:])
+    if unit is None or not label[:-1].isdigit() or int(label[:-1]) <= 0:
+        raise argparse.ArgumentTypeError(f"not a step such as 5m, 1h or 7d: {label!r}")
+    return int(label[:-1]) * unit
+
+
 TICKS = os.sysconf("SC_CLK_TCK")
 # the visibility probes read the lead this often; how many run at once (their reads load the
 # server too: 4 probes every 10 ms took enough of its CPU to slow the scorer they measure)
@@ -671,7 +684,7 @@ class _Clock:
         return self.now
 
 
-def refresh_child(folder: Path, db: str | None) -> dict[str, Any]:
+def refresh_child(folder: Path, db: str | None, labels: list[str]) -> dict[str, Any]:
     """In its own process: score the workspace as of the demo's end (the runtime's start
     publishes the model: a full recompute), then refresh it later and later."""
     from leadscore.demo.generate import DEFAULT_END_US
@@ -692,8 +705,8 @@ def refresh_child(folder: Path, db: str | None) -> dict[str, Any]:
     }
     steps = []
     try:
-        for label, step in [("1h", HOUR_US)] * 3 + [("1d", DAY_US)] * 3 + [("7d", 7 * DAY_US)]:
-            clock.now += step
+        for label in labels:
+            clock.now += step_us(label)
             started, cpu, load = time.perf_counter(), time.process_time(), os.getloadavg()[0]
             update = runtime.refresh()
             steps.append(
@@ -721,6 +734,7 @@ def phase_refresh(args: argparse.Namespace) -> dict[str, Any]:
     if args.db:
         copy_to_postgres(folder, args.db)
     command = [sys.executable, __file__, "--child-refresh", str(folder)]
+    command += ["--refresh-steps", ",".join(args.refresh_steps)]
     command += [] if args.db is None else ["--db", args.db]
     done = subprocess.run(command, stdout=subprocess.PIPE, text=True, check=True)
     result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -751,9 +765,10 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
             out[f"visible_{mode}_p99_ms"] = _medians(seen, "p99_ms")
     if "refresh" in results:
         steps = results["refresh"]["steps"]
-        for label in ("1h", "1d", "7d"):
+        for label in dict.fromkeys(s["step"] for s in steps):
             picked = [s for s in steps if s["step"] == label]
             out[f"refresh_{label}_s"] = _medians(picked, "seconds")
+            out[f"refresh_{label}_max_s"] = max(s["seconds"] for s in picked)
             out[f"refresh_{label}_cpu_s"] = _medians(picked, "cpu_s")
     return out
 
@@ -777,18 +792,25 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--visible-load", type=float, default=5_000, help="events/s; 0: none")
     parser.add_argument("--visible-window", type=float, default=30.0)
     parser.add_argument("--refresh-contacts", type=int, default=1_000_000)
+    parser.add_argument("--refresh-steps", default="1h,1h,1h,1d,1d,1d,7d")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--child-refresh", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     args.batch_sizes = [int(x) for x in str(args.batch_sizes).split(",")]
     args.phases = [p.strip() for p in str(args.phases).split(",") if p.strip()]
+    args.refresh_steps = [s.strip() for s in str(args.refresh_steps).split(",") if s.strip()]
+    for label in args.refresh_steps:
+        try:
+            step_us(label)
+        except argparse.ArgumentTypeError as exc:
+            parser.error(f"--refresh-steps: {exc}")
     return args
 
 
 def main() -> None:
     args = parse()
     if args.child_refresh:
-        print(json.dumps(refresh_child(args.child_refresh, args.db)))
+        print(json.dumps(refresh_child(args.child_refresh, args.db, args.refresh_steps)))
         return
     results: dict[str, Any] = {
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
