@@ -60,15 +60,6 @@ HOUR_US = 3_600_000_000
 DAY_US = 24 * HOUR_US
 STEP_UNITS_US = {"m": 60_000_000, "h": HOUR_US, "d": DAY_US}
 
-
-def step_us(label: str) -> int:
-    """A refresh step's length: ``5m``, ``1h``, ``7d``..."""
-    unit = STEP_UNITS_US.get(label[-1:])
-    if unit is None or not label[:-1].isdigit() or int(label[:-1]) <= 0:
-        raise argparse.ArgumentTypeError(f"not a step such as 5m, 1h or 7d: {label!r}")
-    return int(label[:-1]) * unit
-
-
 TICKS = os.sysconf("SC_CLK_TCK")
 # the visibility probes read the lead this often; how many run at once (their reads load the
 # server too: 4 probes every 10 ms took enough of its CPU to slow the scorer they measure)
@@ -674,6 +665,14 @@ def _summary(delays: list[float]) -> dict[str, Any]:
         "p99_ms": round(1000 * percentile(delays, 99), 1),
         "max_ms": round(1000 * max(delays), 1),
     }
+
+
+def step_us(label: str) -> int:
+    """A refresh step's length: ``5m``, ``1h``, ``7d``..."""
+    unit = STEP_UNITS_US.get(label[-1:])
+    if unit is None or not label[:-1].isdigit() or int(label[:-1]) <= 0:
+        raise argparse.ArgumentTypeError(f"not a step such as 5m, 1h or 7d: {label!r}")
+    return int(label[:-1]) * unit
 
 
 class _Clock:
