@@ -102,12 +102,18 @@ def app_over(runtime: Runtime, fast: bool = True) -> Any:
     return create_app(replace(settings(), fast_events=fast), {runtime.name: runtime})
 
 
+def keyed_app(runtime: Runtime) -> tuple[Any, str, dict[str, str]]:
+    """The app over ``runtime`` with the fast path, a new key of its workspace, and the
+    headers of a JSON body sent with that key."""
+    _, key = new_key(runtime)
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    return app_over(runtime), key, headers
+
+
 def test_the_common_request_is_answered_without_the_route(
     ann_runtime: Runtime, clock: Clock
 ) -> None:
-    app = app_over(ann_runtime)
-    _, key = new_key(ann_runtime)
-    bearer = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    app, key, bearer = keyed_app(ann_runtime)
     body = json.dumps(_event(clock, event_id="e1")).encode()
     for headers, parts, expected in [
         (bearer, 1, "accepted"),  # a key never used yet is read (then remembered on DuckDB)
@@ -143,9 +149,7 @@ def test_the_common_request_is_answered_without_the_route(
 def test_everything_unusual_goes_to_the_route_with_its_body(
     ann_runtime: Runtime, clock: Clock
 ) -> None:
-    app = app_over(ann_runtime)
-    _, key = new_key(ann_runtime)
-    good = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    app, key, good = keyed_app(ann_runtime)
     event = json.dumps(_event(clock, event_id="x1")).encode()
     future = json.dumps(_event(clock, ts=iso(clock.now + 2 * DAY))).encode()
     cases: list[tuple[str, bytes, dict[str, str], dict[str, Any]]] = [

@@ -271,14 +271,19 @@ def _flat(field: str, values: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _plain_texts(values: Mapping[str, Any]) -> bool:
-    """Whether flattening ``values`` keeps them as they are: every key text of 1 to
-    ``MAX_KEY_LENGTH`` characters, every value :func:`_plain_text`."""
-    for key, value in values.items():
-        if type(key) is not str or type(value) is not str or not 0 < len(key) <= MAX_KEY_LENGTH:
-            return False
-        if not _plain_text(value):
-            return False
-    return True
+    """Whether flattening ``values`` keeps them as they are: every entry :func:`_plain_entry`."""
+    return all(_plain_entry(key, value) for key, value in values.items())
+
+
+def _plain_entry(key: Any, value: Any) -> bool:
+    """Whether ``key: value`` is stored as it is: a key text of 1 to ``MAX_KEY_LENGTH``
+    characters and a value :func:`_plain_text`."""
+    return (
+        type(key) is str
+        and type(value) is str
+        and 0 < len(key) <= MAX_KEY_LENGTH
+        and _plain_text(value)
+    )
 
 
 def _plain_text(value: str) -> bool:
@@ -313,12 +318,7 @@ def bag(fields: Mapping[str, Any], nested: str, own: frozenset[str]) -> dict[str
     for name, value in fields.items():
         if name in own:
             continue
-        if (
-            type(value) is str
-            and type(name) is str
-            and 0 < len(name) <= MAX_KEY_LENGTH
-            and _plain_text(value)
-        ):  # the common case (CSV): stored as is
+        if _plain_entry(name, value):  # the common case (CSV): stored as is
             out[name] = value
             continue
         if is_missing(value):
