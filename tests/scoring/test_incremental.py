@@ -13,7 +13,7 @@ from leadscore.records import Event, events_table
 from leadscore.reference import evaluate_contacts
 from leadscore.scoring import incremental
 from leadscore.scoring.incremental import refresh, rescore_contacts
-from leadscore.scoring.run import score_store
+from leadscore.scoring.run import model_hash, score_store
 from leadscore.store.duckdb_store import DuckStore
 from leadscore.timeutil import UNIT_US
 from tests.compare import assert_same_rows
@@ -157,6 +157,10 @@ def test_refresh_reads_the_exact_part_by_lookup_or_by_scan_alike(
             assert not store.has_table(incremental.BEFORE)
             assert not store.has_table(incremental.EXACT)
             refreshed = _stored(store)
+            # the run's own columns are written in every row, whichever way (the full
+            # recompute below gives another run id)
+            runs = store.rows("SELECT DISTINCT run_id, model_hash, as_of_us FROM scores")
+            assert runs == [{"run_id": "refresh", "model_hash": model_hash(model), "as_of_us": at}]
             score_store(store, model, at, entities=("contacts",))
             recomputed = [
                 {k: v for k, v in row.items() if k not in ("run_id", "next_change_us")}
