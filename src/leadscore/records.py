@@ -30,6 +30,9 @@ class Event:
     type: str
     ts_us: int
     properties: Mapping[str, str] = field(default_factory=dict)
+    # the stored JSON text of ``properties`` when already built (by the import rules, which
+    # need it for content ids), so that storing the event does not build it again
+    properties_json: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,13 @@ def events_table(events: Iterable[Event], now_us: int = 0) -> pa.Table:
             "contact_id": pa.array([e.contact_id for e in items], pa.string()),
             "type": pa.array([e.type for e in items], pa.string()),
             "ts_us": pa.array([e.ts_us for e in items], pa.int64()),
-            "properties": pa.array([to_json(e.properties) for e in items], pa.string()),
+            "properties": pa.array(
+                [
+                    to_json(e.properties) if e.properties_json is None else e.properties_json
+                    for e in items
+                ],
+                pa.string(),
+            ),
             "received_at_us": pa.array([now_us] * len(items), pa.int64()),
         }
     )

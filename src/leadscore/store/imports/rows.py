@@ -113,8 +113,8 @@ def event_from_fields(fields: Mapping[str, Any], now_us: int) -> Event:
     Without an ``event_id`` the id is a hash of the content, so the same event imported twice is
     stored once.
     """
-    event_id, contact_id, kind, ts_us, properties, _ = event_parts(fields, now_us)
-    return Event(event_id, contact_id, kind, ts_us, properties)
+    event_id, contact_id, kind, ts_us, properties, text = event_parts(fields, now_us)
+    return Event(event_id, contact_id, kind, ts_us, properties, text)
 
 
 def event_parts(
