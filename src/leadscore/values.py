@@ -14,6 +14,7 @@ import json
 import math
 import re
 from collections.abc import Mapping
+from json.encoder import encode_basestring as _json_text
 from typing import Any
 
 # Strict numbers: at most 15 digits before the point, 17 after it (enough for any float that
@@ -90,12 +91,13 @@ def to_json(values: Mapping[str, str]) -> str:
     ``json.dumps(..., ensure_ascii=False, separators=(",", ":"))`` writes, built directly when
     every key and value is text (several times faster on small objects, which matters at
     import and ingest speed)."""
-    from json.encoder import encode_basestring as text
-
-    items = sorted(values.items())
-    if all(type(k) is str and type(v) is str for k, v in items):
-        return "{" + ",".join([f"{text(k)}:{text(v)}" for k, v in items]) + "}"
-    return json.dumps(dict(items), ensure_ascii=False, separators=(",", ":"))
+    items = sorted(values.items()) if len(values) > 1 else list(values.items())
+    parts = []
+    for k, v in items:
+        if type(k) is not str or type(v) is not str:
+            return json.dumps(dict(items), ensure_ascii=False, separators=(",", ":"))
+        parts.append(_json_text(k) + ":" + _json_text(v))
+    return "{" + ",".join(parts) + "}"
 
 
 def from_json(text: str | Mapping[str, Any] | None) -> dict[str, str]:

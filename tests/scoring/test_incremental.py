@@ -235,3 +235,39 @@ scores:
             _stored(store), evaluate_contacts(model, contacts, events, later), "contact_id"
         )
         store.execute("ALTER TABLE scores DROP COLUMN r_r__last_period")
+
+
+def test_changes_are_the_new_rows_that_moved_in_total_grade_or_stage(
+    fresh_store: Callable[[Any, Any], Any],
+) -> None:
+    """A contact whose total, grade or stage moved, or that is new, is a change (by contact id,
+    with old and new values); a row equal to its old one is not."""
+    store = fresh_store([], [])
+    for table in ("_t_old", "_t_new"):
+        store.execute(f"DROP TABLE IF EXISTS {table}")
+        store.execute(
+            f"CREATE TABLE {table} "
+            "(contact_id VARCHAR, total DOUBLE PRECISION, grade VARCHAR, stage VARCHAR)"
+        )
+    store.execute(
+        "INSERT INTO _t_old VALUES ('same', 5, 'cold', NULL), ('total', 5, 'cold', NULL), "
+        "('grade', 50, 'warm', 'MQL'), ('stage', 50, 'warm', NULL), ('gone', 1, 'cold', NULL)"
+    )
+    store.execute(
+        "INSERT INTO _t_new VALUES ('total', 6.5, 'cold', NULL), ('same', 5, 'cold', NULL), "
+        "('new', 3, 'cold', NULL), ('stage', 50, 'warm', 'MQL'), ('grade', 50, 'hot', 'MQL')"
+    )
+    got = [
+        (c.contact_id, c.old_total, c.new_total, c.old_grade, c.new_grade, c.old_stage, c.new_stage)
+        for c in incremental.changes_from(store, "_t_new", "_t_old")
+    ]
+    assert got == [
+        ("grade", 50, 50, "warm", "hot", "MQL", "MQL"),
+        ("new", None, 3, None, "cold", None, None),
+        ("stage", 50, 50, "warm", "warm", None, "MQL"),
+        ("total", 5, 6.5, "cold", "cold", None, None),
+    ]
+    unordered = incremental.changes_from(store, "_t_new", "_t_old", ordered=False)
+    assert sorted(c.contact_id for c in unordered) == ["grade", "new", "stage", "total"]
+    for table in ("_t_old", "_t_new"):
+        store.execute(f"DROP TABLE {table}")

@@ -155,33 +155,21 @@ def rescore_contacts(
     return rescorer.run(store, contact_ids, as_of_us, hook)
 
 
-def changes_between(
-    before: Sequence[dict[str, Any]], after: Sequence[dict[str, Any]]
-) -> list[Change]:
-    """The rows of ``after`` whose total, grade or stage differ from the same contact's row in
-    ``before`` (or that are new); rows have ``contact_id``, ``total``, ``grade``, ``stage``."""
-    old_rows = {r["contact_id"]: r for r in before}
-    changes = []
-    for row in after:
-        old = old_rows.get(row["contact_id"])
-        if old and (old["total"], old["grade"], old["stage"]) == (
-            row["total"],
-            row["grade"],
-            row["stage"],
-        ):
-            continue
-        changes.append(
-            Change(
-                contact_id=row["contact_id"],
-                old_grade=old["grade"] if old else None,
-                new_grade=row["grade"],
-                old_stage=old["stage"] if old else None,
-                new_stage=row["stage"],
-                old_total=old["total"] if old else None,
-                new_total=row["total"],
-            )
-        )
-    return changes
+def changes_from(store: Store, new: str, old: str, ordered: bool = True) -> list[Change]:
+    """The rows of table ``new`` whose total, grade or stage differ from the same contact's row
+    in table ``old`` (or that are new there), as :class:`Change` (by contact id when
+    ``ordered``); both tables have ``contact_id``, ``total``, ``grade``, ``stage``. Compared in
+    the database, so only the changes come back."""
+    rows = store.rows(
+        "SELECT n.contact_id, o.grade AS og, n.grade AS ng, o.stage AS os, n.stage AS ns, "
+        f"o.total AS ot, n.total AS nt FROM {new} n "
+        f"LEFT JOIN {old} o ON o.contact_id = n.contact_id "
+        "WHERE o.total IS DISTINCT FROM n.total OR o.grade IS DISTINCT FROM n.grade "
+        "OR o.stage IS DISTINCT FROM n.stage" + (" ORDER BY n.contact_id" if ordered else "")
+    )
+    return [
+        Change(r["contact_id"], r["og"], r["ng"], r["os"], r["ns"], r["ot"], r["nt"]) for r in rows
+    ]
 
 
 def _exact_part(

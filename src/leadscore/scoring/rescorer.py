@@ -189,7 +189,7 @@ class Rescorer:
     ) -> Update:
         """Rescore ``contact_ids`` at T in one transaction; ``hook`` runs inside it."""
         from leadscore.scoring import pending, slices
-        from leadscore.scoring.incremental import Update, changes_between
+        from leadscore.scoring.incremental import Update, changes_from
 
         started = time.perf_counter()
         update = Update(as_of_us=as_of_us)
@@ -220,10 +220,7 @@ class Rescorer:
                 self._pending = store.has_table(pending.TABLE)
             if self._pending:
                 pending.clear(store, ids, known=True)
-            picked = "SELECT contact_id, grade, stage, total FROM {}"
-            update.changes = changes_between(
-                store.rows(picked.format(OLD)), store.rows(picked.format(NEW))
-            )
+            update.changes = changes_from(store, NEW, OLD)
             update.rescored = len(ids)
             update.after_table = NEW  # the new rows alone: no scan of every score
             if hook is not None:

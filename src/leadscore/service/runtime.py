@@ -575,7 +575,7 @@ class Runtime:
     def _publish(self, store: Store, version: int) -> dict[str, Any]:
         """Score everyone with ``version`` in one transaction and make it active."""
         from leadscore.scoring import pending
-        from leadscore.scoring.incremental import Change, score_constants
+        from leadscore.scoring.incremental import Change, changes_from, score_constants
         from leadscore.scoring.run import model_hash
         from leadscore.service import history, versions
         from leadscore.store.base import with_constants
@@ -601,19 +601,7 @@ class Runtime:
                 pending.clear(store)  # every event is read: none stays pending
                 changes: list[Change] = []
                 if had_scores:
-                    rows = store.rows(
-                        "SELECT n.contact_id, o.grade AS og, n.grade AS ng, o.stage AS os, "
-                        "n.stage AS ns, o.total AS ot, n.total AS nt FROM scores n "
-                        "LEFT JOIN _scores_before o ON o.contact_id = n.contact_id "
-                        "WHERE o.total IS DISTINCT FROM n.total OR o.grade IS DISTINCT FROM "
-                        "n.grade OR o.stage IS DISTINCT FROM n.stage"
-                    )
-                    changes = [
-                        Change(
-                            r["contact_id"], r["og"], r["ng"], r["os"], r["ns"], r["ot"], r["nt"]
-                        )
-                        for r in rows
-                    ]
+                    changes = changes_from(store, "scores", "_scores_before", ordered=False)
                     self._seq = history.record_changes(
                         store, changes, "model", now, version, self._seq
                     )

@@ -17,7 +17,10 @@ def _no_nul(text: str) -> str:
 
 def _shallow(value: dict[str, Any]) -> dict[str, Any]:
     """Refuse objects nested deeper than :data:`MAX_DEPTH` (checked without recursion)."""
-    if not any(isinstance(v, (dict, list)) for v in value.values()):  # flat: the usual case
+    for v in value.values():
+        if isinstance(v, (dict, list)):
+            break
+    else:  # flat: the usual case
         return value
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
