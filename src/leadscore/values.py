@@ -66,6 +66,24 @@ def canonical_text(value: Any) -> str | None:
     return str(value)
 
 
+# attributes and properties nest objects and lists at most this deep (deeper ones are refused
+# before anything recurses into them)
+MAX_DEPTH = 32
+
+
+def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
+    """Whether objects and lists nest in ``value`` more than ``limit`` levels (``value`` itself
+    being the first), checked without recursion."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, Mapping) else item
+        stack += [(c, depth + 1) for c in children if isinstance(c, (Mapping, list, tuple))]
+    return False
+
+
 def flatten(values: Mapping[Any, Any] | None, prefix: str = "") -> dict[str, str]:
     """Flatten a (possibly nested) mapping into the stored ``{key: text}`` form."""
     out: dict[str, str] = {}

@@ -127,6 +127,35 @@ def test_batch_reports_each_event_and_writes_only_the_accepted(api: Api) -> None
     assert stored == ["b1", "b4", "old"]
 
 
+def test_properties_nested_too_deeply_are_refused_as_their_item(api: Api) -> None:
+    """However deep (past the interpreter's recursion limit too), a single event is a 422
+    naming the field, and a batch rejects that item alone."""
+    from leadscore.values import MAX_DEPTH
+
+    _ann(api)
+
+    def nested(depth: int) -> Any:
+        value: Any = "x"
+        for _ in range(depth):
+            value = {"k": value}
+        return value
+
+    for depth in (MAX_DEPTH + 1, 900):
+        body = json.dumps(_ev(api, event_id=f"deep{depth}", properties=nested(depth)))
+        response = api.client.post(
+            "/api/v1/events",
+            content=body,
+            headers={**api.headers, "Content-Type": "application/json"},
+        )
+        assert response.status_code == 422, response.text
+        assert f"at most {MAX_DEPTH} levels" in response.json()["error"]["message"]
+    batch = [_ev(api, event_id="flat"), _ev(api, event_id="deep", properties=nested(MAX_DEPTH + 1))]
+    results = api.post("/events/batch", json={"events": batch}).json()["results"]
+    assert [(r["id"], r["status"]) for r in results] == [("flat", "accepted"), ("deep", "rejected")]
+    assert f"at most {MAX_DEPTH} levels" in results[1]["reason"]
+    assert api.rows("SELECT event_id FROM events") == [{"event_id": "flat"}]
+
+
 def test_batch_that_breaks_the_schema_writes_nothing(api: Api) -> None:
     _ann(api)
     batch = [_ev(api, event_id="ok"), _ev(api, event_id="bad", ts=12)]

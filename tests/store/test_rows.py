@@ -276,6 +276,31 @@ def test_stored_json_is_the_canonical_form() -> None:
     )
 
 
+def test_objects_nested_too_deeply_are_refused_before_anything_recurses() -> None:
+    """Properties (or a field) nesting objects or lists past the limit are refused as their
+    field, however deep (no recursion error), and the limit itself is accepted."""
+    from leadscore.values import MAX_DEPTH
+
+    def nested(depth: int) -> Any:
+        value: Any = "x"
+        for _ in range(depth):
+            value = {"k": value}
+        return value
+
+    kept = event_from_fields(event(properties=nested(MAX_DEPTH)), NOW)
+    assert list(kept.properties) == [".".join(["k"] * MAX_DEPTH)]
+    for depth in (MAX_DEPTH + 1, 5_000):
+        error = refused(event_from_fields, event(properties=nested(depth)))
+        assert (error.field, f"at most {MAX_DEPTH} levels" in error.reason) == ("properties", True)
+    error = refused(contact_from_fields, {"contact_id": "c", "prefs": nested(MAX_DEPTH)})
+    assert error.field == "prefs"
+    deep_list: Any = "x"
+    for _ in range(MAX_DEPTH + 1):
+        deep_list = [deep_list]
+    error = refused(event_from_fields, event(tags=deep_list))
+    assert (error.field, "lists may nest" in error.reason) == ("tags", True)
+
+
 # outcomes, accounts, deals --------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import logging
 import queue
 import threading
@@ -471,7 +472,8 @@ class Runtime:
 
     def _score_touched(self, store: Store) -> None:
         with self._touched_lock:
-            picked = dict(list(self._touched.items())[: self.settings.max_score_batch])
+            # the first touched, without copying a long backlog
+            picked = dict(itertools.islice(self._touched.items(), self.settings.max_score_batch))
             for contact_id in picked:
                 del self._touched[contact_id]
             self._busy += 1

@@ -6,8 +6,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-MAX_DEPTH = 32
-
 
 def _no_nul(text: str) -> str:
     if "\x00" in text:
@@ -15,27 +13,11 @@ def _no_nul(text: str) -> str:
     return text
 
 
-def _shallow(value: dict[str, Any]) -> dict[str, Any]:
-    """Refuse objects nested deeper than :data:`MAX_DEPTH` (checked without recursion)."""
-    for v in value.values():
-        if isinstance(v, (dict, list)):
-            break
-    else:  # flat: the usual case
-        return value
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise ValueError(f"objects and lists may be nested at most {MAX_DEPTH} levels deep")
-        children = item.values() if isinstance(item, dict) else item
-        stack += [(c, depth + 1) for c in children if isinstance(c, (dict, list))]
-    return value
-
-
 # Text stored or compared as is (ids and values are checked by the shared row rules instead).
 SafeText = Annotated[str, AfterValidator(_no_nul)]
-# Free-form attributes and properties.
-JsonObject = Annotated[dict[str, Any], AfterValidator(_shallow)]
+# Free-form attributes and properties (their values, and how deeply they nest, are checked
+# by the import rules: leadscore.store.imports.fields)
+JsonObject = dict[str, Any]
 
 
 class RequestModel(BaseModel):

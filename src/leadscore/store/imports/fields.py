@@ -17,12 +17,14 @@ from typing import Any
 from leadscore.errors import LeadscoreError
 from leadscore.timeutil import MAX_TS_US, UNIT_US, TimeFormatError, iso, to_us
 from leadscore.values import (
+    MAX_DEPTH,
     MAX_KEY_LENGTH,
     ValueFormatError,
     canonical_text,
     flatten,
     parse_number,
     to_json,
+    too_deep,
 )
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -264,6 +266,10 @@ def _clean(value: Any) -> Any:
 def _flat(field: str, values: Mapping[str, Any]) -> dict[str, str]:
     if _plain_texts(values):  # the common case: nothing to drop, flatten or convert
         return dict(values)
+    if too_deep(values):  # before anything recurses into it
+        raise RowError(
+            field, "(a nested object)", f"objects and lists may nest at most {MAX_DEPTH} levels"
+        )
     try:
         return flatten(_clean(values))
     except ValueFormatError as exc:
@@ -331,6 +337,8 @@ def bag(fields: Mapping[str, Any], nested: str, own: frozenset[str]) -> dict[str
         if isinstance(value, Mapping):
             out.update(_flat(key, {key: value}))
             continue
+        if isinstance(value, (list, tuple)) and too_deep(value):
+            raise RowError(key, "(a nested list)", f"lists may nest at most {MAX_DEPTH} levels")
         try:
             text = canonical_text(_clean(value))
         except ValueFormatError as exc:
