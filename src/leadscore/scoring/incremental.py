@@ -160,15 +160,22 @@ def changes_from(store: Store, new: str, old: str, ordered: bool = True) -> list
     in table ``old`` (or that are new there), as :class:`Change` (by contact id when
     ``ordered``); both tables have ``contact_id``, ``total``, ``grade``, ``stage``. Compared in
     the database, so only the changes come back."""
-    rows = store.rows(
+    return _read_changes(
+        store,
         "SELECT n.contact_id, o.grade AS og, n.grade AS ng, o.stage AS os, n.stage AS ns, "
         f"o.total AS ot, n.total AS nt FROM {new} n "
         f"LEFT JOIN {old} o ON o.contact_id = n.contact_id "
         "WHERE o.total IS DISTINCT FROM n.total OR o.grade IS DISTINCT FROM n.grade "
-        "OR o.stage IS DISTINCT FROM n.stage" + (" ORDER BY n.contact_id" if ordered else "")
+        "OR o.stage IS DISTINCT FROM n.stage" + (" ORDER BY n.contact_id" if ordered else ""),
     )
+
+
+def _read_changes(store: Store, sql: str) -> list[Change]:
+    """The :class:`Change` of each row of ``sql``, which selects ``contact_id`` and the old and
+    new grade, stage and total as ``og``, ``ng``, ``os``, ``ns``, ``ot``, ``nt``."""
     return [
-        Change(r["contact_id"], r["og"], r["ng"], r["os"], r["ns"], r["ot"], r["nt"]) for r in rows
+        Change(r["contact_id"], r["og"], r["ng"], r["os"], r["ns"], r["ot"], r["nt"])
+        for r in store.rows(sql)
     ]
 
 
@@ -303,15 +310,12 @@ def refresh(
             f"SELECT n.* FROM {TABLE} n JOIN ({moved}) c ON c.contact_id = n.contact_id",
             temp=True,
         )
-        rows = store.rows(
+        update.changes = _read_changes(
+            store,
             "SELECT contact_id, old_grade AS og, grade AS ng, old_stage AS os, stage AS ns, "
             f"old_total AS ot, total AS nt FROM {CHANGED} WHERE {_MOVED} "
-            "ORDER BY contact_id"
+            "ORDER BY contact_id",
         )
-        update.changes = [
-            Change(r["contact_id"], r["og"], r["ng"], r["os"], r["ns"], r["ot"], r["nt"])
-            for r in rows
-        ]
         update.after_table = MOVED
         if hook is not None:
             hook(store, update)
