@@ -183,7 +183,8 @@ class Project:
         model = LeadScoreClassifier(kind="auto", random_state=self.seed, n_jobs=self.jobs)
         model.fit(table.X, table.y, sample_time=order)
         p = model.predict_proba(held.X)[:, 1]
-        return p, p, {"kind": model.kind_, "reason": model.selection_.reason}
+        chosen = model.selection_
+        return p, p, {"kind": model.kind_, "reason": chosen.reason, "protocol": chosen.protocol}
 
     def kinds(self, train: Any, y: Any, test: Any, order: Any) -> dict[str, Any]:
         """Experiments: each kind alone, the trees as they were before the shape search and the
@@ -374,6 +375,8 @@ def run_demo(args: argparse.Namespace) -> dict[str, Any]:
     out["leadscore"] = {
         **_metrics(y_test, p, p),
         "kind": model.kind_,
+        "reason": model.selection_.reason,
+        "protocol": model.selection_.protocol,
         "seconds": time.perf_counter() - started,
     }
     # the truth and the model on the same leads

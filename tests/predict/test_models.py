@@ -44,7 +44,12 @@ def test_calibrated_and_close_to_the_true_probabilities(
     assert abs(p.mean() - y.mean()) < 0.02
     # the model's own validation report agrees with what we measured
     report = model.report
-    assert report.metrics["roc_auc"] > 0.65
+    chosen = next(c for c in report.candidates if c["kind"] == kind)
+    folds = chosen.get("folds", [report.metrics])
+    assert folds[0]["roc_auc"] > 0.65  # the latest hold-out, fitted on the most examples
+    # every fold together: the earlier ones are fitted on fewer, older examples
+    assert min(f["roc_auc"] for f in folds) <= report.metrics["roc_auc"] > 0.6
+    assert any(line.startswith("each fold") for line in report.lines()) == (len(folds) > 1)
     assert report.metrics["ece"] < 0.05
     assert report.counts["snapshots"] == len(model.snapshots_us) > 3
 

@@ -1,11 +1,12 @@
 """Hold-out splits: the latest whole snapshots held out, and a gap of one horizon before them
-so that no fitting label covers the held-out outcome windows."""
+so that no fitting label covers the held-out outcome windows; the folds that roll back in time
+from there."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from leadscore.predict.splits import holdout, time_split
+from leadscore.predict.splits import holdout, time_folds, time_split
 
 DAY = 86_400_000_000
 
@@ -46,3 +47,36 @@ def test_a_gap_longer_than_the_history_falls_back_to_a_stratified_split() -> Non
     split = holdout(y, times, 0.25, seed=1, gap=400 * DAY)
     assert split is not None
     assert split.description.startswith("stratified")
+
+
+def test_folds_roll_back_from_the_latest_hold_out() -> None:
+    times, y = snapshots()
+    folds = time_folds(times, y, 0.25, folds=3)
+    latest = time_split(times, y, 0.25)
+    assert latest is not None
+    assert len(folds) == 3
+    assert np.array_equal(folds[0].held, latest.held)  # the first fold is the usual hold-out
+    held = [sorted({int(t) // (30 * DAY) for t in times[f.held]}) for f in folds]
+    assert held == [[6, 7], [4, 5], [2, 3]]
+    for fold in folds:
+        assert times[fold.train].max() < times[fold.held].min()
+        assert len(fold.train) >= len(fold.held)
+        assert set(fold.train.tolist()).isdisjoint(fold.held.tolist())
+    (only,) = time_folds(times, y, 0.25, folds=1)
+    assert np.array_equal(only.held, latest.held)
+
+
+def test_every_fold_keeps_the_gap_and_stops_when_too_little_is_left_to_fit() -> None:
+    times, y = snapshots()
+    folds = time_folds(times, y, 0.25, gap=90 * DAY, folds=3)
+    # the fold before the latest holds out days 120 and 150 and fits on days 0 and 30; one
+    # more would hold out days 60 and 90 with nothing 90 days before them
+    assert len(folds) == 2
+    for fold in folds:
+        assert (times[fold.train] + 90 * DAY <= times[fold.held].min()).all()
+    assert sorted(set(times[folds[1].train] // DAY)) == [0, 30]
+
+
+def test_no_times_no_folds() -> None:
+    _, y = snapshots()
+    assert time_folds(None, y, 0.25) == []

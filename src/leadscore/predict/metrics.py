@@ -88,3 +88,19 @@ def summary(y: npt.ArrayLike, p: npt.ArrayLike) -> dict[str, float]:
         "examples": float(n),
         "positives": positives,
     }
+
+
+def combined(parts: list[dict[str, float]]) -> dict[str, float]:
+    """The summaries of several held-out parts as one: each metric's mean weighted by the
+    part's size (each part is ranked and calibrated on its own, as its model was fitted on
+    its own past), the sizes and converters summed."""
+    if len(parts) == 1:
+        return dict(parts[0])
+    total = sum(part["examples"] for part in parts)
+    out = {}
+    for key in parts[0]:
+        if key in ("examples", "positives"):
+            out[key] = float(sum(part[key] for part in parts))
+        else:
+            out[key] = float(sum(part[key] * part["examples"] for part in parts) / total)
+    return out

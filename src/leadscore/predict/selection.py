@@ -2,7 +2,14 @@
 
 With snapshot times the protocol is time-ordered: every candidate is fitted on the earlier
 snapshots and judged on the later ones, the way it will be used (fitted only on those at least
-``gap`` earlier: see :mod:`leadscore.predict.splits`). Without times it is stratified
+``gap`` earlier: see :mod:`leadscore.predict.splits`). It rolls back in time: the latest
+examples are held out, then the ones before them (fitted on what came before those), up to
+``folds`` hold-outs, and the candidates are judged on every fold (each metric's mean weighted by
+the fold's size: :func:`leadscore.predict.metrics.combined`). One hold-out of the latest
+examples varies with the few outcomes of one period; this chooses the model on how it would
+have done at several points in time. When the latest fold alone has
+more than ``max_examples`` to fit on, it is the only one: a hold-out that size is precise, and
+more folds would multiply the fits. Without times it is stratified
 k-fold cross-validation (seeded). Candidates are compared by validation log loss (a proper
 scoring rule: it rewards both ranking and calibration); gradient-boosted trees must beat the
 logistic model by more than 0.2 % to be chosen, so the simpler model wins ties.
@@ -35,9 +42,13 @@ class Candidate:
     metrics: dict[str, float]
     seconds: float
     model: Any = field(default=None, repr=False)  # the validation fit (time-ordered protocol)
+    folds: list[dict[str, float]] = field(default_factory=list)  # each time fold's, latest first
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "metrics": self.metrics, "seconds": round(self.seconds, 3)}
+        out = {"kind": self.kind, "metrics": self.metrics, "seconds": round(self.seconds, 3)}
+        if len(self.folds) > 1:
+            out["folds"] = self.folds
+        return out
 
 
 @dataclass
@@ -97,7 +108,7 @@ def select_kind(
     """Validate each kind in ``kinds`` and choose one (see the module docstring)."""
     import numpy as np
 
-    from leadscore.predict.splits import subsample, time_split
+    from leadscore.predict.splits import subsample, time_folds
 
     messages: list[str] = []
     positives = int(np.count_nonzero(y))
@@ -112,23 +123,27 @@ def select_kind(
             messages.append(few + "; using the regularised logistic model")
         else:
             messages.append(few + "; they may overfit (kind='auto' would use the logistic model)")
-    split = time_split(times, y, fraction, gap)
+    splits = time_folds(times, y, fraction, gap, folds)
+    if splits and max_examples is not None and len(splits[0].train) > max_examples:
+        splits = splits[:1]  # one hold-out of this size is precise enough; more cost fits
     candidates: list[Candidate] = []
-    if split is not None:
-        train = subsample(split.train, max_examples, seed)
-        held = subsample(split.held, max_examples, seed + 1)
-        protocol = (
-            f"{split.description}; fitted on {len(train):,} earlier examples, validated on "
-            f"{len(held):,} later ones"
-        )
+    if splits:
+        parts = [
+            (subsample(s.train, max_examples, seed), subsample(s.held, max_examples, seed + 1))
+            for s in splits
+        ]
+        protocol = _time_protocol(splits, parts)
         for kind in kinds:
             started = time.perf_counter()
-            model = fit(kind, X[train], y[train], times[train])
-            p = _sigmoid(model.logit(X[held]))
+            folds_seen, latest = [], None
+            for train, held in parts:
+                model = fit(kind, X[train], y[train], times[train])
+                folds_seen.append(metrics.summary(y[held], _sigmoid(model.logit(X[held]))))
+                latest = latest or model  # the latest fold's fit (its penalty is reused)
             log.info("validated %s in %.1fs", kind, time.perf_counter() - started)
-            candidates.append(
-                Candidate(kind, metrics.summary(y[held], p), time.perf_counter() - started, model)
-            )
+            seconds = time.perf_counter() - started
+            combined = metrics.combined(folds_seen)
+            candidates.append(Candidate(kind, combined, seconds, latest, folds_seen))
     else:
         rows = subsample(np.arange(len(y)), max_examples, seed)
         k = min(folds, int(np.count_nonzero(y[rows])), int(len(rows) - np.count_nonzero(y[rows])))
@@ -155,6 +170,22 @@ def select_kind(
             )
     kind, reason = _choose(candidates)
     return Selection(kind, reason, protocol, candidates, messages)
+
+
+def _time_protocol(splits: Sequence[Any], parts: Sequence[tuple[Any, Any]]) -> str:
+    latest, (train, held) = splits[0], parts[0]
+    text = (
+        f"{latest.description}; fitted on {len(train):,} earlier examples, validated on "
+        f"{len(held):,} later ones"
+    )
+    if len(splits) == 1:
+        return text
+    earlier = "; ".join(
+        f"{s.description} ({len(h):,}, fitted on {len(t):,})"
+        for s, (t, h) in zip(splits[1:], parts[1:], strict=True)
+    )
+    folds = len(splits)
+    return f"{text}; {folds} folds rolling back in time, the earlier ones {earlier}"
 
 
 def _choose(candidates: list[Candidate]) -> tuple[str, str]:

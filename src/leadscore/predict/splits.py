@@ -58,14 +58,45 @@ def time_split(times: Any, y: Any, fraction: float, gap: float = 0) -> Split | N
     train = np.flatnonzero(times <= cut - gap) if gap > 0 else np.flatnonzero(times < cut)
     if not (_both_classes(y, held) and _both_classes(y, train)):
         return None
-    from leadscore.timeutil import iso
-
-    first = int(cut)
-    when = iso(first) if first > 10**14 else str(first)  # epoch microseconds, or plain order
-    description = f"time-ordered: held out the examples from {when} on"
+    description = f"time-ordered: held out the examples from {_when(cut)} on"
     if gap > 0:
         description += ", fitted on those at least the horizon earlier"
     return Split(train, held, description)
+
+
+def time_folds(times: Any, y: Any, fraction: float, gap: float = 0, folds: int = 3) -> list[Split]:
+    """Rolling-origin folds, latest first: :func:`time_split`'s hold-out, then up to
+    ``folds - 1`` earlier ones, each holding out the whole snapshot times just before the
+    previous fold's (about ``fraction`` of the examples) and fitted on those before it (``gap``
+    earlier). An earlier fold is kept while its fitting part is at least as large as its
+    held-out part and both hold both classes. Empty when :func:`time_split` gives None."""
+    import numpy as np
+
+    latest = time_split(times, y, fraction, gap)
+    if latest is None:
+        return []
+    out = [latest]
+    distinct, counts = np.unique(times, return_counts=True)
+    later = np.cumsum(counts[::-1])[::-1]  # examples at or after each time
+    end = int(np.searchsorted(distinct, times[latest.held].min()))
+    wanted = fraction * len(times)
+    while len(out) < folds and end > 1:
+        fits = np.flatnonzero(later[1:end] - later[end] <= wanted)
+        first = int(fits[0]) + 1 if len(fits) else end - 1
+        cut = distinct[first]
+        held = np.flatnonzero((times >= cut) & (times < distinct[end]))
+        train = np.flatnonzero(times <= cut - gap) if gap > 0 else np.flatnonzero(times < cut)
+        if len(train) < len(held) or not (_both_classes(y, held) and _both_classes(y, train)):
+            break
+        out.append(Split(train, held, f"held out {_when(cut)} to {_when(distinct[end])}"))
+        end = first
+    return out
+
+
+def _when(t: Any) -> str:
+    from leadscore.timeutil import iso
+
+    return iso(int(t)) if int(t) > 10**14 else str(int(t))  # epoch microseconds, or plain order
 
 
 def stratified_split(y: Any, fraction: float, seed: int) -> Split | None:

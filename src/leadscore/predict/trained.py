@@ -82,6 +82,11 @@ class TrainingReport:
                 f"ECE {m.get('ece', float('nan')):.4f}, "
                 f"log loss {m.get('log_loss', float('nan')):.4f}"
             )
+        folds = next((c.get("folds") for c in self.candidates if c["kind"] == self.kind), None)
+        if folds:
+            aucs = ", ".join(f"{f['roc_auc']:.3f}" for f in folds)
+            losses = ", ".join(f"{f['log_loss']:.4f}" for f in folds)
+            out.append(f"each fold, the latest first: ROC AUC {aucs}; log loss {losses}")
         c = self.counts
         out.append(
             f"{c.get('examples', 0):,} examples ({c.get('positives', 0):,} converted, base rate "
