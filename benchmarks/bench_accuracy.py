@@ -184,7 +184,7 @@ class Project:
         model.fit(table.X, table.y, sample_time=order)
         p = model.predict_proba(held.X)[:, 1]
         chosen = model.selection_
-        return p, p, {"kind": model.kind_, "reason": chosen.reason, "protocol": chosen.protocol}
+        return p, p, {"kind": model.kind_, **chosen.as_dict()}
 
     def kinds(self, train: Any, y: Any, test: Any, order: Any) -> dict[str, Any]:
         """Experiments: each kind alone, the trees as they were before the shape search and the
@@ -375,8 +375,7 @@ def run_demo(args: argparse.Namespace) -> dict[str, Any]:
     out["leadscore"] = {
         **_metrics(y_test, p, p),
         "kind": model.kind_,
-        "reason": model.selection_.reason,
-        "protocol": model.selection_.protocol,
+        "selection": model.selection_.as_dict(),
         "seconds": time.perf_counter() - started,
     }
     # the truth and the model on the same leads
