@@ -104,7 +104,7 @@ def test_the_list_shows_and_sorts_by_the_predictive_score(
 
 
 def test_the_first_page_indexes_the_predictions_by_contact(predicted: Site) -> None:
-    from leadscore.web.queries.predictive import INDEX, has_index
+    from leadscore.service.predictions import INDEX, has_index
 
     with predicted.runtime.reader() as store:  # as after a new prediction run
         store.execute(f"DROP INDEX IF EXISTS {INDEX}")

@@ -59,10 +59,13 @@ TAGS = [
 
 def _serve(app: FastAPI, runtimes: Mapping[str, Runtime]) -> None:
     from leadscore.service.auth import KeyRing
+    from leadscore.service.predictions import Explainer, folder_of
     from leadscore.service.reads import ScoredModels
 
     app.state.runtimes = dict(runtimes)
     app.state.models = {name: ScoredModels(rt) for name, rt in runtimes.items()}
+    folders = app.state.settings.workspaces
+    app.state.explainers = {name: Explainer(folder_of(name, folders)) for name in runtimes}
     app.state.keyring = KeyRing({name: rt.reader for name, rt in runtimes.items()})
 
 

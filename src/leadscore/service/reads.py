@@ -14,6 +14,7 @@ from leadscore.timeutil import iso
 
 if TYPE_CHECKING:
     from leadscore.model.spec import Model
+    from leadscore.service.predictions import Explainer
     from leadscore.service.runtime import Runtime
     from leadscore.store.base import Store
 
@@ -128,6 +129,33 @@ def contact_detail(store: Store, models: ScoredModels, contact_id: str) -> dict[
         "updated_at": _iso(contact["updated_at_us"]),
         "attributes": from_json(contact["attributes"]),
         "score": score_view(store, models, scored[0]) if scored else None,
+        "predictive": _predictive(store, [contact_id]).get(contact_id),
+    }
+
+
+def _predictive(store: Store, contact_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored predictive scores of these contacts (none when the workspace has none)."""
+    from leadscore.service import predictions
+
+    return predictions.for_contacts(store, contact_ids) if predictions.ready(store) else {}
+
+
+def contact_prediction(
+    store: Store, explainer: Explainer, contact_id: str
+) -> dict[str, Any] | None:
+    """A contact's stored predictive score and its top factors (explained on demand), or
+    ``None`` when there is no such contact."""
+    if not contact_exists(store, contact_id):
+        return None
+    found = explainer.explain(store, contact_id)
+    explanation = found["explanation"] or {}
+    return {
+        "contact_id": contact_id,
+        "available": found["available"],
+        "reason": found["reason"],
+        "predictive": _predictive(store, [contact_id]).get(contact_id),
+        "positive": explanation.get("positive", []),
+        "negative": explanation.get("negative", []),
     }
 
 
@@ -187,6 +215,10 @@ def list_contacts(
                 "as_of": _iso(row.get("as_of_us")),
             }
         )
+    predicted = _predictive(store, [str(item["contact_id"]) for item in items])
+    for item in items:
+        found = predicted.get(str(item["contact_id"]))
+        item["predictive_score"] = None if found is None else found["score"]
     return items, total
 
 

@@ -79,10 +79,9 @@ class Viewer:
 
 
 def _workspace(request: Request, name: str) -> WorkspaceContext:
-    from leadscore.service.api.deps import WorkspaceContext
+    from leadscore.service.api.deps import context_of
 
-    state: Any = request.app.state
-    return WorkspaceContext(state.runtimes[name], state.models[name], state.settings)
+    return context_of(request.app.state, name)
 
 
 def _header_key(request: Request) -> str | None:

@@ -1,5 +1,5 @@
 """What the web app keeps per app (``app.state.web``): its options, templates, the sign-in
-brake, and per workspace the session secret, the search index and the predictive explainer.
+brake, and per workspace the session secret and the search index.
 Workspace tables are created on a workspace's first web request."""
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from starlette.templating import Jinja2Templates
 
     from leadscore.service.runtime import Runtime
-    from leadscore.web.queries.predictive import Explainer
     from leadscore.web.queries.search import SearchIndex
 
 HERE = Path(__file__).resolve().parent
@@ -57,7 +56,6 @@ class WebState:
     _ready: set[str] = field(default_factory=set)
     _secrets: dict[str, bytes] = field(default_factory=dict)
     _search: dict[str, SearchIndex] = field(default_factory=dict)
-    _explainers: dict[str, Explainer] = field(default_factory=dict)
     _memo: dict[tuple[str, ...], tuple[float, Any]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -117,32 +115,6 @@ class WebState:
 
         with self._lock:
             return self._search.setdefault(name, SearchIndex())
-
-    def explainer(self, name: str, folders: tuple[str, ...]) -> Explainer:
-        """The predictive explainer of workspace ``name`` (its folder is looked up among the
-        served folders; none when the app serves runtimes without folders)."""
-        with self._lock:
-            found = self._explainers.get(name)
-        if found is None:
-            from leadscore.web.queries.predictive import Explainer
-
-            found = Explainer(_folder_of(name, folders))
-            with self._lock:
-                found = self._explainers.setdefault(name, found)
-        return found
-
-
-def _folder_of(name: str, folders: tuple[str, ...]) -> Path | None:
-    from leadscore.errors import LeadscoreError
-    from leadscore.store.workspace import Workspace
-
-    for folder in folders:
-        try:
-            if Workspace.open(folder).config.name == name:
-                return Path(folder)
-        except LeadscoreError:
-            continue
-    return None
 
 
 def web_state(app_state: Any) -> WebState:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query
 
 from leadscore.service.api.deps import (
     PageQuery,
     PageSizeQuery,
+    WorkspaceContext,
     WorkspaceDep,
     check_batch,
     counts,
@@ -24,7 +26,11 @@ from leadscore.service.schemas.contacts import (
     ContactPageOut,
     ContactWriteOut,
     HistoryPageOut,
+    PredictionOut,
 )
+
+if TYPE_CHECKING:
+    from leadscore.store.base import Store
 
 router = APIRouter(prefix="/contacts", tags=["contacts"])
 
@@ -143,12 +149,43 @@ def list_contacts(
 def get_contact(contact_id: ContactId, ws: WorkspaceDep) -> ContactOut:
     from leadscore.service import reads
 
+    found = _read_one(
+        ws, contact_id, lambda store, wanted: reads.contact_detail(store, ws.models, wanted)
+    )
+    return ContactOut.model_validate(found)
+
+
+@router.get(
+    "/{contact_id}/prediction",
+    summary="A contact's predictive score and its top factors",
+    description="The stored predictive score (from `leadscore predict`) with the factors that "
+    "raised and lowered it most, in words. The factors are computed on demand from the "
+    "contact's features at the prediction's time with the trained model kept in the "
+    "workspace folder (up to a second on a large workspace; the last few hundred are kept). "
+    "When they cannot be given (no predictions yet, none for this contact, the model is not "
+    "in a folder this server serves) `available` is false and `reason` says why.",
+    response_model=PredictionOut,
+    responses=error_responses(401, 404, 422),
+)
+def contact_prediction(contact_id: ContactId, ws: WorkspaceDep) -> PredictionOut:
+    from leadscore.service import reads
+
+    found = _read_one(
+        ws, contact_id, lambda store, wanted: reads.contact_prediction(store, ws.explainer, wanted)
+    )
+    return PredictionOut.model_validate(found)
+
+
+def _read_one(
+    ws: WorkspaceContext, contact_id: str, read: Callable[[Store, str], dict[str, Any] | None]
+) -> dict[str, Any]:
+    """What ``read`` finds of the contact (its id checked and trimmed), or a 404."""
     wanted = _contact_id(contact_id)
     with ws.reader() as store:
-        found = reads.contact_detail(store, ws.models, wanted)
+        found = read(store, wanted)
     if found is None:
         raise not_found("contact", wanted)
-    return ContactOut.model_validate(found)
+    return found
 
 
 @router.get(

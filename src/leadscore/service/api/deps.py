@@ -18,6 +18,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from leadscore.service.api.errors import ApiError
 
 if TYPE_CHECKING:
+    from leadscore.service.predictions import Explainer
     from leadscore.service.reads import ScoredModels
     from leadscore.service.records import ItemResult
     from leadscore.service.runtime import Runtime
@@ -46,6 +47,7 @@ class WorkspaceContext:
     runtime: Runtime
     models: ScoredModels
     settings: ServiceSettings
+    explainer: Explainer  # the workspace's predictive factors, with its trained models
 
     @property
     def name(self) -> str:
@@ -81,7 +83,14 @@ async def current_workspace(
         log.info("refused %s %s: no valid API key", request.method, request.url.path)
         raise ApiError(401, "unauthorized", UNAUTHORIZED)
     request.state.workspace = name
-    return WorkspaceContext(state.runtimes[name], state.models[name], state.settings)
+    return context_of(state, name)
+
+
+def context_of(state: Any, name: str) -> WorkspaceContext:
+    """The context of served workspace ``name`` (``state``: the app's state)."""
+    return WorkspaceContext(
+        state.runtimes[name], state.models[name], state.settings, state.explainers[name]
+    )
 
 
 WorkspaceDep = Annotated[WorkspaceContext, Depends(current_workspace)]

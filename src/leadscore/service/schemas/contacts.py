@@ -126,6 +126,36 @@ class ScoreOut(BaseModel):
     )
 
 
+class PredictiveOut(BaseModel):
+    """A contact's stored predictive score (written by `leadscore predict`)."""
+
+    score: int = Field(description="0 to 100: the probability in percent, rounded.")
+    probability: float = Field(
+        description="The calibrated probability of converting within the model's horizon."
+    )
+    model_id: str = Field(description="The trained model that computed it.")
+    as_of: str = Field(description="The time it is computed for.")
+
+
+class FactorOut(BaseModel):
+    feature: str
+    label: str = Field(description="The feature in words: `pricing page views, last 30 days`.")
+    value: str = Field(description="The lead's value of it, as text.")
+    contribution: float = Field(description="Its part in the lead's log-odds of converting.")
+    text: str = Field(description="All of it in one sentence.")
+
+
+class PredictionOut(BaseModel):
+    """A contact's predictive score with its top factors for and against."""
+
+    contact_id: str
+    available: bool = Field(description="Whether the score and its factors could be given.")
+    reason: str | None = Field(description="Why not, when they could not.")
+    predictive: PredictiveOut | None
+    positive: list[FactorOut] = Field(description="The factors that raised it most.")
+    negative: list[FactorOut] = Field(description="The factors that lowered it most.")
+
+
 class ContactOut(BaseModel):
     """A contact with its current score, grade, stage, breakdown and top reasons."""
 
@@ -137,6 +167,11 @@ class ContactOut(BaseModel):
     score: ScoreOut | None = Field(
         description="The current score; null until the contact is first scored (within a "
         "second of its creation)."
+    )
+    predictive: PredictiveOut | None = Field(
+        description="The stored predictive score, next to the rule score; null when the "
+        "workspace has no predictions or none for this contact (its top factors: "
+        "`GET /contacts/{contact_id}/prediction`)."
     )
 
 
@@ -150,6 +185,9 @@ class ContactSummaryOut(BaseModel):
     scores: dict[str, float]
     reasons: str = Field(description="The top reasons in one line: `demo_request +40; ...`.")
     as_of: str | None
+    predictive_score: int | None = Field(
+        description="The stored predictive score (0 to 100), or null when there is none."
+    )
 
 
 class ContactPageOut(BaseModel):

@@ -442,7 +442,7 @@ class LeadReader:
     def _rows(self, keys: list[dict[str, Any]], model: Model) -> dict[str, dict[str, Any]]:
         """The list's columns of these leads, by contact id (a page: contacts and predictions
         are looked up by id, which the contacts' index makes cheap)."""
-        from leadscore.web.queries.predictive import for_contacts
+        from leadscore.service.predictions import for_contacts
 
         ids = [str(k["id"]) for k in keys]
         if not ids:

@@ -122,7 +122,7 @@ def thresholds_page(request: Request, viewer: ViewerDep) -> Response:
 def funnel_page(request: Request, viewer: ViewerDep) -> Response:
     from leadscore.web.queries import analytics
 
-    folder = viewer.state.explainer(viewer.ws.name, viewer.ws.settings.workspaces).folder
+    folder = viewer.ws.explainer.folder
 
     def compute(settings: Settings) -> dict[str, Any]:
         with viewer.reader() as store:

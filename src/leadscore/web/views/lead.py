@@ -44,8 +44,8 @@ def thresholds(model: Model) -> list[dict[str, Any]]:
 
 
 def lead_context(viewer: Viewer, contact_id: str, json_suffix: bool) -> dict[str, Any]:
+    from leadscore.service import predictions as predictive
     from leadscore.web.queries import lead as lead_queries
-    from leadscore.web.queries import predictive
 
     before = viewer.param("events_before")
     only_events = viewer.request.headers.get("hx-target") == EVENTS_TARGET
@@ -93,13 +93,12 @@ def lead_page(request: Request, contact_id: str, viewer: ViewerDep) -> Response:
 
 
 def factors_page(request: Request, contact_id: str, viewer: ViewerDep) -> Response:
-    from leadscore.web.queries import predictive
+    from leadscore.service import predictions as predictive
 
     json_suffix = request.url.path.endswith(".json")
     with viewer.reader() as store:
         wanted = _find(store, contact_id, json_suffix)
-        explainer = viewer.state.explainer(viewer.ws.name, viewer.ws.settings.workspaces)
-        factors = explainer.explain(store, wanted)
+        factors = viewer.ws.explainer.explain(store, wanted)
         scores = predictive.for_contacts(store, [wanted]) if predictive.ready(store) else {}
     context = {
         "contact_id": wanted,

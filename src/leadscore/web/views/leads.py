@@ -75,7 +75,8 @@ def _links(path: str, q: Query, page: LeadPage, base: dict[str, Any]) -> dict[st
 
 def leads_context(viewer: Viewer) -> dict[str, Any]:
     """Everything the list shows (the HTML page and ``/leads.json`` alike)."""
-    from leadscore.web.queries import predictive, segments
+    from leadscore.service import predictions as predictive
+    from leadscore.web.queries import segments
     from leadscore.web.queries.filters import allowed_sorts
     from leadscore.web.queries.leads import (
         PAGE_SIZES,
@@ -188,7 +189,7 @@ def csv_rows(items: list[dict[str, Any]], score_names: list[str], predictive: bo
 @router.get("/leads.csv", include_in_schema=False)
 def leads_csv(viewer: ViewerDep) -> StreamingResponse:
     """Every lead of the current filter and sort, streamed as CSV."""
-    from leadscore.web.queries import predictive
+    from leadscore.service import predictions as predictive
     from leadscore.web.queries.leads import LeadReader, export_chunks, scored_model
 
     _, active = _model(viewer)

@@ -1,4 +1,5 @@
-"""Predictive scores next to the rule scores, when the workspace has them.
+"""Predictive scores next to the rule scores, when the workspace has them (the API and the
+web app read them here).
 
 They come from the ``predictions`` table that ``leadscore.predict`` writes (one row per contact:
 ``probability``, ``score`` 0-100, ``model_id``, ``as_of_us``) and, for a lead's top factors, from
@@ -22,7 +23,7 @@ from leadscore.timeutil import iso
 if TYPE_CHECKING:
     from leadscore.store.base import Store
 
-log = logging.getLogger("leadscore.web")
+log = logging.getLogger("leadscore.service")
 
 TABLE = "predictions"
 COLUMNS = ("contact_id", "probability", "score", "model_id", "as_of_us")
@@ -92,7 +93,7 @@ def _view(row: dict[str, Any]) -> dict[str, Any]:
 
 def for_contacts(store: Store, contact_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
     """The stored predictive score of each of ``contact_ids`` that has one (ask only when
-    :func:`available` said yes: the check costs a query, and a page makes it once)."""
+    :func:`ready` said yes: the check costs a query, and a request makes it once)."""
     if not contact_ids:
         return {}
     rows = store.rows(
@@ -164,6 +165,20 @@ class Explainer:
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
         return out
+
+
+def folder_of(name: str, folders: Sequence[str]) -> Path | None:
+    """The served workspace folder named ``name`` (where its trained models are), or None."""
+    from leadscore.errors import LeadscoreError
+    from leadscore.store.workspace import Workspace
+
+    for folder in folders:
+        try:
+            if Workspace.open(folder).config.name == name:
+                return Path(folder)
+        except LeadscoreError:
+            continue
+    return None
 
 
 def _missing(reason: str) -> dict[str, Any]:
