@@ -43,6 +43,10 @@ def test_without_predictions_the_fields_are_null_and_say_why(api: Api) -> None:
     assert (body["available"], body["predictive"], body["positive"]) == (False, None, [])
     assert "leadscore predict" in body["reason"]
     assert api.get("/contacts/nobody/prediction").status_code == 404
+    for query in ("sort=-predictive", "min_predictive=10"):
+        refused = api.get(f"/contacts?{query}")
+        assert refused.status_code == 400, refused.text
+        assert "leadscore predict" in refused.json()["error"]["message"]
 
 
 def test_stored_predictions_sit_next_to_the_rule_scores(api: Api) -> None:
@@ -60,6 +64,13 @@ def test_stored_predictions_sit_next_to_the_rule_scores(api: Api) -> None:
     assert body["score"]["total"] is not None  # the rule score is still there
     listed = {i["contact_id"]: i["predictive_score"] for i in api.get("/contacts").json()["items"]}
     assert listed == {"ann": 37, "bo": 5, "cy": None}
+    ranked = [i["contact_id"] for i in api.get("/contacts?sort=-predictive").json()["items"]]
+    assert ranked == ["ann", "bo", "cy"]  # no predictive score: last
+    ranked = [i["contact_id"] for i in api.get("/contacts?sort=predictive").json()["items"]]
+    assert ranked == ["bo", "ann", "cy"]
+    page = api.get("/contacts?min_predictive=10&sort=-predictive").json()
+    assert ([i["contact_id"] for i in page["items"]], page["total"]) == (["ann"], 1)
+    assert api.get("/contacts?min_predictive=101").status_code == 422
     # a prediction without a trained model this server can reach: the score, no factors
     found = api.get("/contacts/ann/prediction").json()
     assert found["available"] is False

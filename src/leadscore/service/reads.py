@@ -20,10 +20,13 @@ if TYPE_CHECKING:
 
 REASONS = 3
 SORTS = {
-    "-total": "total DESC, contact_id",
-    "total": "total ASC, contact_id",
-    "contact_id": "contact_id",
-    "-contact_id": "contact_id DESC",
+    "-total": "s.total DESC, s.contact_id",
+    "total": "s.total ASC, s.contact_id",
+    "contact_id": "s.contact_id",
+    "-contact_id": "s.contact_id DESC",
+    # leads without a predictive score come last either way
+    "-predictive": "p.probability DESC NULLS LAST, s.contact_id",
+    "predictive": "p.probability ASC NULLS LAST, s.contact_id",
 }
 _RUN_VERSION = re.compile(r"v(\d+)")
 
@@ -171,6 +174,7 @@ def list_contacts(
     stage: list[str] | None = None,
     min_score: float | None = None,
     account: str | None = None,
+    min_predictive: int | None = None,
     sort: str = "-total",
     offset: int = 0,
     limit: int = 50,
@@ -182,20 +186,32 @@ def list_contacts(
         raise LeadscoreError(f"sort must be one of {', '.join(SORTS)} (got {sort!r})")
     clauses: list[str] = []
     params: list[Any] = []
-    for column, values in (("grade", grade), ("stage", stage)):
+    for column, values in (("s.grade", grade), ("s.stage", stage)):
         if values:
             clauses.append(f"{column} IN ({', '.join('?' for _ in values)})")
             params += values
-    if min_score is not None:
-        clauses.append("total >= ?")
-        params.append(min_score)
-    if account is not None:
-        clauses.append("account_id = ?")
-        params.append(account)
+    for test, value in (
+        ("s.total >= ?", min_score),
+        ("s.account_id = ?", account),
+        ("p.score >= ?", min_predictive),
+    ):
+        if value is not None:
+            clauses.append(test)
+            params.append(value)
+    source = "scores s"
+    if sort.endswith("predictive") or min_predictive is not None:
+        from leadscore.service import predictions
+
+        if not predictions.ready(store):
+            raise LeadscoreError(
+                "this workspace has no predictive scores to sort or filter by yet; "
+                "run `leadscore predict` first"
+            )
+        source += f" LEFT JOIN {predictions.TABLE} p ON p.contact_id = s.contact_id"
     where = (" WHERE " + " AND ".join(clauses)) if clauses else ""
-    total = int(store.scalar(f"SELECT count(*) FROM scores{where}", params))
+    total = int(store.scalar(f"SELECT count(*) FROM {source}{where}", params))
     rows = store.rows(
-        f"SELECT * FROM scores{where} ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?",
+        f"SELECT s.* FROM {source}{where} ORDER BY {SORTS[sort]} LIMIT ? OFFSET ?",
         [*params, limit, offset],
     )
     items = []

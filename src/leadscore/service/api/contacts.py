@@ -41,7 +41,7 @@ ContactId = Annotated[
         examples=["jane@acme.example"],
     ),
 ]
-Sort = Literal["-total", "total", "contact_id", "-contact_id"]
+Sort = Literal["-total", "total", "contact_id", "-contact_id", "-predictive", "predictive"]
 
 
 def _contact_id(raw: str) -> str:
@@ -99,9 +99,11 @@ def upsert_contacts(body: ContactBatchIn, ws: WorkspaceDep) -> BatchResultOut:
     "",
     summary="List scored contacts",
     description="Scored contacts, best first by default, with filters: `grade` and `stage` "
-    "(repeat for several: `grade=hot&grade=warm`), `min_score` (total at or above), `account`. "
-    "Sort by `-total` (default), `total`, `contact_id` or `-contact_id`. Paged: `total` in the "
-    "response counts every match.",
+    "(repeat for several: `grade=hot&grade=warm`), `min_score` (total at or above), `account`, "
+    "`min_predictive` (predictive score at or above). Sort by `-total` (default), `total`, "
+    "`contact_id`, `-contact_id`, or by the predictive score, `-predictive` or `predictive` "
+    "(leads without one last). The predictive sort and filter need predictive scores (`leadscore "
+    "predict`): a 400 says so otherwise. Paged: `total` in the response counts every match.",
     response_model=ContactPageOut,
     responses=error_responses(401, 422),
 )
@@ -113,6 +115,10 @@ def list_contacts(
         float | None, Query(allow_inf_nan=False, description="Only totals at or above.")
     ] = None,
     account: Annotated[SafeText | None, Query(description="Only contacts of this account.")] = None,
+    min_predictive: Annotated[
+        int | None,
+        Query(ge=0, le=100, description="Only predictive scores at or above (0 to 100)."),
+    ] = None,
     sort: Annotated[Sort, Query(description="Order of the list.")] = "-total",
     page: PageQuery = 1,
     page_size: PageSizeQuery = 50,
@@ -127,6 +133,7 @@ def list_contacts(
             stage=stage,
             min_score=min_score,
             account=account,
+            min_predictive=min_predictive,
             sort=sort,
             offset=offset(page, page_size),
             limit=page_size,
