@@ -4,13 +4,13 @@ With snapshot times the protocol is time-ordered: every candidate is fitted on t
 snapshots and judged on the later ones, the way it will be used (fitted only on those at least
 ``gap`` earlier: see :mod:`leadscore.predict.splits`). It rolls back in time: the latest
 examples are held out, then the ones before them (fitted on what came before those), up to
-``folds`` hold-outs, and the candidates are judged on every fold (each metric's mean weighted by
-the fold's size: :func:`leadscore.predict.metrics.combined`). One hold-out of the latest
+``folds`` hold-outs, and the candidates are judged on every fold (each metric's mean weighted
+by the fold's size: :func:`leadscore.predict.metrics.combined`). One hold-out of the latest
 examples varies with the few outcomes of one period; this chooses the model on how it would
-have done at several points in time. When the latest fold alone has
-more than ``max_examples`` to fit on, it is the only one: a hold-out that size is precise, and
-more folds would multiply the fits. Without times it is stratified
-k-fold cross-validation (seeded). Candidates are compared by validation log loss (a proper
+have done at several points in time. When the latest fold alone has more than
+``max_examples`` to fit on, it is the only one: a hold-out that size is precise, and more
+folds would multiply the fits. Without times it is stratified k-fold cross-validation
+(seeded). Candidates are compared by validation log loss (a proper
 scoring rule: it rewards both ranking and calibration); gradient-boosted trees must beat the
 logistic model by more than 0.2 % to be chosen, so the simpler model wins ties.
 
@@ -139,7 +139,8 @@ def select_kind(
             for train, held in parts:
                 model = fit(kind, X[train], y[train], times[train])
                 folds_seen.append(metrics.summary(y[held], _sigmoid(model.logit(X[held]))))
-                latest = latest or model  # the latest fold's fit (its penalty is reused)
+                if latest is None:
+                    latest = model  # the latest fold's fit (its penalty is reused)
             log.info("validated %s in %.1fs", kind, time.perf_counter() - started)
             seconds = time.perf_counter() - started
             combined = metrics.combined(folds_seen)
