@@ -105,7 +105,7 @@ def upsert_contacts(body: ContactBatchIn, ws: WorkspaceDep) -> BatchResultOut:
     "(leads without one last). The predictive sort and filter need predictive scores (`leadscore "
     "predict`): a 400 says so otherwise. Paged: `total` in the response counts every match.",
     response_model=ContactPageOut,
-    responses=error_responses(401, 422),
+    responses=error_responses(400, 401, 422),
 )
 def list_contacts(
     ws: WorkspaceDep,
