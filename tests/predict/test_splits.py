@@ -4,7 +4,11 @@ from there."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leadscore.predict.splits import holdout, time_folds, time_split
 
@@ -80,3 +84,43 @@ def test_every_fold_keeps_the_gap_and_stops_when_too_little_is_left_to_fit() -> 
 def test_no_times_no_folds() -> None:
     _, y = snapshots()
     assert time_folds(None, y, 0.25) == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 20), min_size=4, max_size=120),
+    st.integers(0, 2**31),
+    st.sampled_from([0.1, 0.25, 0.4]),
+    st.integers(0, 3),
+    st.integers(1, 4),
+)
+def test_folds_hold_out_disjoint_earlier_periods_fitted_on_their_past(
+    times_list: list[int], seed: int, fraction: float, gap: int, folds: int
+) -> None:
+    """Whatever the times and labels: the first fold is time_split's; each fold holds out
+    whole times, later folds none of an earlier fold's times and all before them; its fitting
+    part ends ``gap`` before its hold-out; both parts hold both classes."""
+    times = np.array(times_list)
+    y = np.random.default_rng(seed).integers(0, 2, len(times)).astype(np.int8)
+    found = time_folds(times, y, fraction, gap=gap, folds=folds)
+    latest = time_split(times, y, fraction, gap=gap)
+    assert (latest is None) == (found == [])
+    if latest is None:
+        return
+    assert len(found) <= folds
+    assert np.array_equal(found[0].held, latest.held)
+    assert np.array_equal(found[0].train, latest.train)
+    for before, after in itertools.pairwise(found):
+        # the next fold's hold-out is every example of the times just before the previous one's
+        end = times[before.held].min()
+        expected = np.flatnonzero((times >= times[after.held].min()) & (times < end))
+        assert np.array_equal(after.held, expected)
+    for fold in found:
+        start = times[fold.held].min()
+        assert set(np.flatnonzero(times == start)) <= set(fold.held)  # whole times
+        fitted = times[fold.train]
+        assert (fitted <= start - gap).all() if gap else (fitted < start).all()
+        for part in (fold.train, fold.held):
+            assert 0 < y[part].sum() < len(part)
+    for fold in found[1:]:
+        assert len(fold.train) >= len(fold.held)
