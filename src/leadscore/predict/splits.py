@@ -46,16 +46,12 @@ def time_split(times: Any, y: Any, fraction: float, gap: float = 0) -> Split | N
 
     if times is None:
         return None
-    distinct, counts = np.unique(times, return_counts=True)
+    distinct, later = _timeline(times)
     if len(distinct) < 2:
         return None
-    later = np.cumsum(counts[::-1])[::-1]  # examples at or after each time
-    wanted = fraction * len(times)
-    # the earliest cut that keeps at most the wanted share held out, and at least one time
-    candidates = [i for i in range(1, len(distinct)) if later[i] <= wanted] or [len(distinct) - 1]
-    cut = distinct[candidates[0]]
+    cut = distinct[_earliest_cut(later, len(distinct), fraction * len(times))]
     held = np.flatnonzero(times >= cut)
-    train = np.flatnonzero(times <= cut - gap) if gap > 0 else np.flatnonzero(times < cut)
+    train = _fitting(times, cut, gap)
     if not (_both_classes(y, held) and _both_classes(y, train)):
         return None
     description = f"time-ordered: held out the examples from {_when(cut)} on"
@@ -76,21 +72,44 @@ def time_folds(times: Any, y: Any, fraction: float, gap: float = 0, folds: int =
     if latest is None:
         return []
     out = [latest]
-    distinct, counts = np.unique(times, return_counts=True)
-    later = np.cumsum(counts[::-1])[::-1]  # examples at or after each time
+    distinct, later = _timeline(times)
     end = int(np.searchsorted(distinct, times[latest.held].min()))
-    wanted = fraction * len(times)
     while len(out) < folds and end > 1:
-        fits = np.flatnonzero(later[1:end] - later[end] <= wanted)
-        first = int(fits[0]) + 1 if len(fits) else end - 1
+        first = _earliest_cut(later, end, fraction * len(times))
         cut = distinct[first]
         held = np.flatnonzero((times >= cut) & (times < distinct[end]))
-        train = np.flatnonzero(times <= cut - gap) if gap > 0 else np.flatnonzero(times < cut)
+        train = _fitting(times, cut, gap)
         if len(train) < len(held) or not (_both_classes(y, held) and _both_classes(y, train)):
             break
         out.append(Split(train, held, f"held out {_when(cut)} to {_when(distinct[end])}"))
         end = first
     return out
+
+
+def _timeline(times: Any) -> tuple[Any, Any]:
+    """The distinct times in order, and how many examples are at or after each of them (with
+    a last 0: none after the end)."""
+    import numpy as np
+
+    distinct, counts = np.unique(times, return_counts=True)
+    later = np.append(np.cumsum(counts[::-1])[::-1], 0)
+    return distinct, later
+
+
+def _earliest_cut(later: Any, end: int, wanted: float) -> int:
+    """The index of the earliest time (not the first) from which to the time at ``end``
+    (excluded) at most ``wanted`` examples lie; at least the one time before ``end``."""
+    import numpy as np
+
+    fits = np.flatnonzero(later[1:end] - later[end] <= wanted)
+    return int(fits[0]) + 1 if len(fits) else end - 1
+
+
+def _fitting(times: Any, cut: Any, gap: float) -> Any:
+    """The examples a part held out from ``cut`` on is fitted on: those ``gap`` earlier."""
+    import numpy as np
+
+    return np.flatnonzero(times <= cut - gap) if gap > 0 else np.flatnonzero(times < cut)
 
 
 def _when(t: Any) -> str:

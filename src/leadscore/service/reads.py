@@ -198,11 +198,12 @@ def list_contacts(
         if value is not None:
             clauses.append(test)
             params.append(value)
+    from leadscore.service import predictions
+
+    has_predictions = predictions.ready(store)
     source = "scores s"
     if sort.endswith("predictive") or min_predictive is not None:
-        from leadscore.service import predictions
-
-        if not predictions.ready(store):
+        if not has_predictions:
             raise LeadscoreError(
                 "this workspace has no predictive scores to sort or filter by yet; "
                 "run `leadscore predict` first"
@@ -231,7 +232,8 @@ def list_contacts(
                 "as_of": _iso(row.get("as_of_us")),
             }
         )
-    predicted = _predictive(store, [str(item["contact_id"]) for item in items])
+    ids = [str(item["contact_id"]) for item in items]
+    predicted = predictions.for_contacts(store, ids) if has_predictions else {}
     for item in items:
         found = predicted.get(str(item["contact_id"]))
         item["predictive_score"] = None if found is None else found["score"]
