@@ -2,6 +2,7 @@
 
     python benchmarks/bench_refresh.py [--contacts 1000000] [--steps 1h,1h,1d,1d,7d]
                                        [--rounds 1] [--checkpoint] [--data-dir bench-data]
+                                       [--in-place-shares 0.01,0.9]
 
 On a copy of the service benchmark's demo workspace (``bench-data/service-<contacts>-10``,
 10 events per contact, built once if missing), scored once as of the data's end and kept
@@ -12,7 +13,10 @@ step, wall and CPU seconds of this process and how many contacts were re-based a
 recomputed exactly. With ``--checkpoint`` each step ends with a ``CHECKPOINT``, timed on its
 own: DuckDB writes committed changes from its write-ahead log into the database file when
 the log passes 16 MB, so part of a step's cost can fall on a later step; checkpointing after
-each one charges every step its own.
+each one charges every step its own. With ``--in-place-shares`` each round runs once per share
+given, in turn, with ``IN_PLACE_SHARE`` set to it (the share of contacts to recompute up to
+which a refresh re-bases the stored rows in place instead of writing a new table): 0.01 and
+0.9 compare a new table with an update in place for the same steps.
 
 To compare two versions of the code side by side, alternate rounds of each with the other
 version's ``src`` first on ``PYTHONPATH``. Results: docs/benchmarks.md ("Refresh in place").
@@ -60,10 +64,14 @@ def scored_copy(data_dir: Path, contacts: int) -> tuple[Path, Path, int]:
 
 
 def one_round(
-    folder: Path, kept: Path, end: int, steps: list[str], checkpoint: bool
+    folder: Path, kept: Path, end: int, steps: list[str], checkpoint: bool, share: float | None
 ) -> list[dict[str, Any]]:
+    from leadscore.scoring import incremental
     from leadscore.scoring.incremental import refresh
     from leadscore.store.workspace import Workspace
+
+    if share is not None:
+        incremental.IN_PLACE_SHARE = share
 
     ws = Workspace.open(folder)
     shutil.copy(kept, ws.database_path)
@@ -82,6 +90,7 @@ def one_round(
                     "cpu_s": round(time.process_time() - cpu, 2),
                     "rebased": update.rebased,
                     "rescored": update.rescored,
+                    "in_place_share": incremental.IN_PLACE_SHARE,
                 }
             )
             if checkpoint:
@@ -99,8 +108,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--checkpoint", action="store_true", help="CHECKPOINT after each step")
     parser.add_argument("--data-dir", type=Path, default=Path("bench-data"))
+    parser.add_argument(
+        "--in-place-shares", help="comma-separated shares to run each round with, in turn"
+    )
     args = parser.parse_args()
     steps = args.steps.split(",")
+    try:
+        shares = (
+            [float(s) for s in args.in_place_shares.split(",")] if args.in_place_shares else [None]
+        )
+    except ValueError:
+        parser.error(f"--in-place-shares: '{args.in_place_shares}' is not a list of numbers")
     for step in steps:
         if step[-1:] not in UNITS_US:
             parser.error(f"--steps: '{step}' is not a number of hours or days (say 1h or 7d)")
@@ -110,7 +128,9 @@ def main() -> None:
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "load_at_start": round(os.getloadavg()[0], 2),
         "rounds": [
-            one_round(folder, kept, end, steps, args.checkpoint) for _ in range(args.rounds)
+            one_round(folder, kept, end, steps, args.checkpoint, share)
+            for _ in range(args.rounds)
+            for share in shares
         ],
         "load_at_end": round(os.getloadavg()[0], 2),
     }
