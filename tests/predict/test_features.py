@@ -337,6 +337,37 @@ def test_rule_features_equal_the_rule_scores(
             assert table.X[info.name][k] == pytest.approx(want, rel=1e-6, abs=1e-6), info.name
 
 
+def test_sampled_training_rule_features_follow_their_examples(
+    rule_model: Model, demo: Demo
+) -> None:
+    """A sampled training set at two snapshots (its row ids have gaps, and the rule features
+    are computed apart from the other columns and placed by row id): each example's rule
+    features are its contact's rule scores at its own snapshot."""
+    from leadscore.compile.contacts import compile_contacts
+    from leadscore.compile.naming import rule_col
+
+    times = [demo.cutoff_us - 120 * DAY, demo.cutoff_us - 60 * DAY]
+    table = store_training_set(
+        demo.store, HORIZON, times, rule_model=rule_model, max_examples=900, seed=4
+    )
+    assert any(note.startswith("sampled") for note in table.notes)  # so the row ids have gaps
+    assert 0 < len(table.contact_id) <= 900
+    assert set(table.snapshot_us) == set(times)
+    infos = [i for i in table.infos if i.kind == "rule_points"]
+    assert infos
+    for t in times:
+        rows = np.flatnonzero(table.snapshot_us == t)[:60]
+        ids = [str(table.contact_id[k]) for k in rows]
+        sql = compile_contacts(rule_model, t, contact_ids=ids).sql(pretty=False)
+        scored = {r["contact_id"]: r for r in demo.store.rows(sql)}
+        for k, cid in zip(rows, ids, strict=True):
+            for info in infos:
+                assert info.rule_id is not None
+                want = scored[cid][rule_col(info.rule_id, "points")]
+                got = table.X[info.name].iloc[k]
+                assert got == pytest.approx(want, rel=1e-6, abs=1e-6), (cid, t, info.name)
+
+
 def test_stored_rule_scores_are_reused_only_when_fresh(
     rule_model: Model, demo: Demo, monkeypatch: pytest.MonkeyPatch
 ) -> None:

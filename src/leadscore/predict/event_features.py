@@ -389,20 +389,35 @@ def _days_since(pos: Any, age: Any, n_rows: int) -> Any:
     return days.astype(np.float32)
 
 
-def event_columns(
-    store: Store, infos: Sequence[FeatureInfo], row_ids: Any, examples: str
-) -> dict[str, Any]:
-    """Every event feature of ``infos`` for the pairs in ``examples`` (``row_ids`` ascending)."""
+@dataclass
+class EventRows:
+    """The per-event rows of :func:`events_query`, fetched, waiting to become columns."""
+
+    layout: EventLayout
+    fetched: dict[str, Any]
+    workers: int
+
+    def features(self, row_ids: Any) -> dict[str, Any]:
+        """Every event feature for the pairs ``row_ids`` (ascending); the fetched rows are
+        let go of once read."""
+        if not self.layout.infos:
+            return {}
+        ev = events_of(self.layout, self.fetched, row_ids)
+        self.fetched = {}
+        return columns_of(self.layout, ev, len(row_ids), self.workers)
+
+
+def fetch_event_rows(store: Store, infos: Sequence[FeatureInfo], examples: str) -> EventRows:
+    """The per-event rows of the event features of ``infos`` for the pairs in ``examples``
+    (nothing is read when there are none)."""
     layout = EventLayout.of(infos)
     if not layout.infos:
-        return {}
+        return EventRows(layout, {}, 1)
     from leadscore.predict.features import fetch_columns
 
     d = get_dialect(store.dialect)
-    columns = fetch_columns(store, d.sql(events_query(layout, d, examples), pretty=False))
-    ev = events_of(layout, columns, row_ids)
-    del columns
-    return columns_of(layout, ev, len(row_ids), _workers(store))
+    fetched = fetch_columns(store, d.sql(events_query(layout, d, examples), pretty=False))
+    return EventRows(layout, fetched, _workers(store))
 
 
 def _workers(store: Store) -> int:

@@ -5,9 +5,12 @@ all SQL built with sqlglot (so the same plan renders for DuckDB, PostgreSQL or S
 
 - contact columns: attributes (numbers through the strict number syntax; categories as their
   text, read once per contact and coded against the kept values in Arrow or pandas) and the
-  contact's age, joined with the rule features (:mod:`leadscore.predict.rule_features`);
+  contact's age;
 - event features (:mod:`leadscore.predict.event_features`): one coded row per event in SQL,
-  turned into columns with numpy.
+  turned into columns with numpy (on a thread of its own, while the database computes the
+  rule features);
+- rule features (:mod:`leadscore.predict.rule_features`): the compiled rule model as of each
+  snapshot, placed by ``row_id``.
 
 Nothing after a pair's snapshot is read: events are joined with ``ts <= snapshot`` and the rule
 scores are computed as of the snapshot.
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
     import pandas as pd
 
+    from leadscore.model.spec import Model
     from leadscore.predict.plan import FeaturePlan
     from leadscore.store.base import Store
 
@@ -92,12 +96,12 @@ def category_codes(values: Any, categories: Sequence[str]) -> npt.NDArray[np.int
     return out
 
 
-def contact_query(plan: FeaturePlan, dialect: str | Dialect, with_rules: bool) -> exp.Select:
-    """``row_id, contact_id, snapshot_us`` and the contact and rule features of every pair.
+def contact_query(plan: FeaturePlan, dialect: str | Dialect) -> exp.Select:
+    """``row_id, contact_id, snapshot_us`` and the contact features of every pair.
 
     The pairs joined with their contacts form an inner query that reads the attributes (on
     DuckDB every attribute in one JSON parse: :meth:`Dialect.extract`); the outer query turns
-    them into features and joins the rule features."""
+    them into features."""
     d = get_dialect(dialect)
     keys = sorted({i.attribute for i in plan.infos if i.kind in CONTACT_KINDS and i.attribute})
     items, refs = d.extract(col("attributes", "c"), keys, [None] * len(keys)) if keys else ([], [])
@@ -114,18 +118,7 @@ def contact_query(plan: FeaturePlan, dialect: str | Dialect, with_rules: bool) -
     for info in plan.infos:
         if info.kind in CONTACT_KINDS:
             selected.append(exp.alias_(_contact_value(info, d, attribute), info.name))
-        elif info.kind in RULE_KINDS:
-            if not with_rules:
-                raise ValueError("the plan has rule features but no rule model")
-            selected.append(exp.alias_(exp.cast(col(info.name, "r"), FLOAT.copy()), info.name))
-    query = exp.select(*selected).from_(inner.subquery("x"))
-    if with_rules:
-        query = query.join(
-            exp.alias_(exp.to_table(RULE_FEATURES), "r", table=True),
-            on=exp.EQ(this=col("row_id", "r"), expression=col("row_id", "x")),
-            join_type="left",
-        )
-    return query
+    return exp.select(*selected).from_(inner.subquery("x"))
 
 
 def fetch_frame(store: Store, sql: str) -> pd.DataFrame:
@@ -159,31 +152,32 @@ def store_features(store: Store, plan: FeaturePlan) -> pd.DataFrame:
     """Every feature of ``plan`` for the pairs in the examples table, in ``row_id`` order:
     columns ``row_id, contact_id, snapshot_us`` then the features (numbers as float32,
     attribute numbers as float64, categories as pandas categoricals over the kept values plus
-    ``(other)``)."""
+    ``(other)``).
+
+    The event features' numpy part runs on a thread of its own while the database computes the
+    rule features: on a million contacts each takes seconds, and neither alone keeps both
+    cores busy (docs/benchmarks.md, "Predictive scoring speed")."""
     import numpy as np
     import pandas as pd
 
-    from leadscore.predict.event_features import event_columns
+    from leadscore.predict.event_features import fetch_event_rows
+    from leadscore.predict.parallel import in_background
 
     started, cpu = time.perf_counter(), time.process_time()
-    model = plan.rule_model()
-    with_rules = model is not None and any(i.kind in RULE_KINDS for i in plan.infos)
-    if with_rules:
-        assert model is not None
-        build_rule_features(store, plan, model, EXAMPLES)
+
+    def note(what: str) -> None:
         log.info(
-            "rule features in %.1fs (%.1f CPU s)",
+            "%s at %.1fs (%.1f CPU s)",
+            what,
             time.perf_counter() - started,
             time.process_time() - cpu,
         )
-    try:
-        sql = get_dialect(store.dialect).sql(
-            contact_query(plan, store.dialect, with_rules), pretty=False
-        )
-        base = fetch_columns(store, sql)
-    finally:
-        if with_rules:
-            store.drop_table(RULE_FEATURES)
+
+    model = plan.rule_model()
+    rule_infos = [i for i in plan.infos if i.kind in RULE_KINDS]
+    if rule_infos and model is None:
+        raise ValueError("the plan has rule features but no rule model")
+    base = fetch_columns(store, get_dialect(store.dialect).sql(contact_query(plan, store.dialect)))
     row_ids = numeric_column(base.get("row_id", []), np.int64)
     order = None if bool(np.all(row_ids[1:] > row_ids[:-1])) else np.argsort(row_ids, kind="stable")
     if order is not None:
@@ -192,18 +186,16 @@ def store_features(store: Store, plan: FeaturePlan) -> pd.DataFrame:
     def ordered(values: Any) -> Any:
         return values if order is None else values[order]
 
-    log.info(
-        "contact and rule columns of %d pairs at %.1fs (%.1f CPU s)",
-        len(row_ids),
-        time.perf_counter() - started,
-        time.process_time() - cpu,
-    )
-    events = event_columns(store, plan.infos, row_ids, EXAMPLES)
-    log.info(
-        "event features at %.1fs (%.1f CPU s)",
-        time.perf_counter() - started,
-        time.process_time() - cpu,
-    )
+    note(f"contact columns of {len(row_ids)} pairs")
+    event_rows = fetch_event_rows(store, plan.infos, EXAMPLES)
+    note("event rows")
+    with in_background(event_rows.features, row_ids) as events_later:
+        rules: dict[str, Any] = {}
+        if model is not None and rule_infos:
+            rules = _rule_columns(store, plan, model, rule_infos, row_ids)
+            note("rule features")
+        events = events_later()
+    note("event features")
     columns: dict[str, object] = {
         "row_id": row_ids,
         "contact_id": ordered(_texts(base.get("contact_id", []))),
@@ -212,6 +204,8 @@ def store_features(store: Store, plan: FeaturePlan) -> pd.DataFrame:
     for info in plan.infos:
         if info.name in events:
             columns[info.name] = events[info.name]
+        elif info.name in rules:
+            columns[info.name] = rules[info.name]
         elif info.kind == "attribute_category":
             codes = ordered(category_codes(base.get(info.name, []), info.categories))
             columns[info.name] = pd.Categorical.from_codes(
@@ -223,6 +217,30 @@ def store_features(store: Store, plan: FeaturePlan) -> pd.DataFrame:
             columns[info.name] = ordered(numeric_column(base.get(info.name, []), np.float32))
     # the arrays are this call's own: no copy into one block (0.35 s on a million rows)
     return pd.DataFrame(columns, copy=False)
+
+
+def _rule_columns(
+    store: Store, plan: FeaturePlan, model: Model, infos: list[FeatureInfo], row_ids: Any
+) -> dict[str, Any]:
+    """The rule features (float32) of the pairs ``row_ids`` (ascending); NaN for a pair the
+    rule model left out."""
+    import numpy as np
+
+    from leadscore.predict.event_features import positions
+
+    build_rule_features(store, plan, model, EXAMPLES)
+    try:
+        names = ", ".join(i.name for i in infos)
+        found = fetch_columns(store, f"SELECT row_id, {names} FROM {RULE_FEATURES}")
+    finally:
+        store.drop_table(RULE_FEATURES)
+    at = positions(row_ids, numeric_column(found.get("row_id", []), np.int64))
+    out: dict[str, Any] = {}
+    for info in infos:
+        column = np.full(len(row_ids), np.nan, dtype=np.float32)
+        column[at] = numeric_column(found.get(info.name, []), np.float32)
+        out[info.name] = column
+    return out
 
 
 def numeric_column(values: Any, dtype: Any) -> Any:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -18,3 +19,15 @@ def each(action: Callable[[T], R], items: Sequence[T], workers: int) -> list[R]:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(action, items))
     return [action(item) for item in items]
+
+
+@contextlib.contextmanager
+def in_background(action: Callable[[T], R], item: T) -> Iterator[Callable[[], R]]:
+    """Start ``action(item)`` on a thread of its own and hand over a call that waits for its
+    result (and raises its error). Leaving the block waits for the thread too, so that it
+    never outlives the work it overlaps."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        future = pool.submit(action, item)
+        yield future.result
