@@ -65,13 +65,18 @@ def test_fill_copies_exactly_the_contacts_and_their_events(
     assert (sources.contacts, sources.events) == (slices.CONTACTS, slices.EVENTS)
     assert _ids_in(store, slices.CONTACTS) == sorted(IDS)
     assert _ids_in(store, slices.EVENTS) == sorted(i for i in IDS for _ in range(3))
-    # every column is copied, values unchanged
-    copied = store.rows(f"SELECT * FROM {slices.EVENTS} ORDER BY event_id")
+    # the columns scoring reads are copied, values unchanged; every contact column is
+    columns = ", ".join(slices.EVENT_COLUMNS)
+    copied = store.rows(f"SELECT * FROM {slices.EVENTS} ORDER BY {columns}")
     original = store.rows(
-        f"SELECT * FROM events WHERE {slices.id_list('contact_id', IDS, store.dialect)} "
-        "ORDER BY event_id"
+        f"SELECT {columns} FROM events "
+        f"WHERE {slices.id_list('contact_id', IDS, store.dialect)} ORDER BY {columns}"
     )
     assert copied == original
+    assert store.rows(f"SELECT * FROM {slices.CONTACTS} ORDER BY contact_id") == store.rows(
+        f"SELECT * FROM contacts WHERE {slices.id_list('contact_id', IDS, store.dialect)} "
+        "ORDER BY contact_id"
+    )
     # a second fill replaces the first
     with store.transaction():
         slices.fill(store, others[:2])
