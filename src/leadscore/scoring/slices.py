@@ -28,7 +28,7 @@ CONTACTS = "_slice_contacts"
 SOURCES = Sources(contacts=CONTACTS, events=EVENTS)
 # the columns of an event that compiled scoring queries read (compile/assemble.py, the event
 # CTEs): the slice leaves out the rest (the event id, the time received), which a scan for
-# many contacts would otherwise copy for nothing (a third of its time)
+# many contacts would otherwise copy for nothing (docs/benchmarks.md, run S)
 EVENT_COLUMNS = ("contact_id", "type", "ts_us", "properties")
 # ids per lookup statement: past a few hundred literals an index lookup per id stops paying
 CHUNK = 500
